@@ -79,10 +79,13 @@ func (g *Gateway) Start() error {
 		nats.ReconnectWait(time.Second),
 		nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			g.log.Error("gateway: nats disconnected", "error", err)
 			g.mu.Lock()
-			m := g.mq
+			m, stopped := g.mq, g.stopped
 			g.mu.Unlock()
+			if stopped {
+				return
+			}
+			g.log.Error("gateway: nats disconnected; reconnecting", "error", err)
 			if m != nil {
 				m.FailPending(resprot.ErrServiceUnavailable)
 			}
