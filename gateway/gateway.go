@@ -100,7 +100,7 @@ func (g *Gateway) Start() error {
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
 				g.log.Error("gateway: nats messages dropped (slow consumer); resyncing cache")
-				go g.resync()
+				g.resync()
 				return
 			}
 			g.log.Error("gateway: nats error", "error", err)
@@ -109,6 +109,7 @@ func (g *Gateway) Start() error {
 	opts = append(opts, g.cfg.NATSOptions...)
 	nc, err := nats.Connect(g.cfg.NATSURL, opts...)
 	if err != nil {
+		g.stopped = true
 		return fmt.Errorf("gateway: connect to nats: %w", err)
 	}
 	if !nc.IsConnected() {
@@ -116,6 +117,7 @@ func (g *Gateway) Start() error {
 	}
 	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, Logger: g.log})
 	if err != nil {
+		g.stopped = true
 		nc.Close()
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -153,7 +155,9 @@ func (g *Gateway) Start() error {
 	return nil
 }
 
+// closeNATS undoes a Start that failed; the gateway is then stopped.
 func (g *Gateway) closeNATS() {
+	g.stopped = true
 	if g.sysUnsub != nil {
 		g.sysUnsub()
 	}
