@@ -30,6 +30,7 @@ type coreEnv struct {
 
 	mu      sync.Mutex
 	pending []*nats.Msg
+	capture []*nats.Subscription
 }
 
 func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
@@ -46,9 +47,11 @@ func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
 	t.Cleanup(nc.Close)
 	e := &coreEnv{t: t, ns: ns, nc: nc, reqs: make(chan *nats.Msg, 1000)}
 	for _, s := range []string{"access.>", "get.>", "call.>", "auth.>", "query.>"} {
-		if _, err := nc.ChanSubscribe(s, e.reqs); err != nil {
+		sub, err := nc.ChanSubscribe(s, e.reqs)
+		if err != nil {
 			t.Fatal(err)
 		}
+		e.capture = append(e.capture, sub)
 	}
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
