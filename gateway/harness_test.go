@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -80,13 +81,29 @@ type session struct {
 // them all when the test ends.
 func newSession(t testing.TB, opts ...sessionOption) *session {
 	t.Helper()
+	return startSession(t, true, opts)
+}
+
+// newGatewaySession starts a NATS server and a gateway with no fake
+// service, for tests that run a real service on NATS. Its service methods
+// must not be used.
+func newGatewaySession(t testing.TB, opts ...sessionOption) *session {
+	t.Helper()
+	return startSession(t, false, opts)
+}
+
+func startSession(t testing.TB, fake bool, opts []sessionOption) *session {
+	t.Helper()
 	ns, err := natsembed.Start(natsembed.Options{})
 	if err != nil {
 		t.Fatalf("start nats: %v", err)
 	}
 	t.Cleanup(ns.Shutdown)
 
-	svc := newService(t, ns.URL())
+	var svc *service
+	if fake {
+		svc = newService(t, ns.URL())
+	}
 
 	cfg := gateway.Config{
 		NATSURL:        ns.URL(),
@@ -124,11 +141,16 @@ func newSession(t testing.TB, opts ...sessionOption) *session {
 }
 
 // testLogger returns a logger writing to the test log until the test's
-// cleanup is over, and dropping anything logged later.
+// cleanup is over, and dropping anything logged later. Set GWTEST_TRACE to
+// any value to log the gateway's traffic too.
 func testLogger(t testing.TB) *slog.Logger {
 	w := &testWriter{t: t}
 	t.Cleanup(w.close)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	level := slog.LevelDebug
+	if os.Getenv("GWTEST_TRACE") != "" {
+		level = gateway.LevelTrace
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 type testWriter struct {
