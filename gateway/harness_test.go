@@ -313,6 +313,13 @@ func (s *service) AutoRespond(subject string, h func(*Request)) {
 // GetRequest returns the next request the gateway sent, waiting for it.
 func (s *service) GetRequest(t testing.TB) *Request {
 	t.Helper()
+	return s.getRequest(t, nil, nil)
+}
+
+// getRequest is GetRequest that gives up when abort is closed, failing
+// with why.
+func (s *service) getRequest(t testing.TB, abort <-chan struct{}, why func() string) *Request {
+	t.Helper()
 	timer := time.NewTimer(waitTimeout)
 	defer timer.Stop()
 	for {
@@ -327,6 +334,8 @@ func (s *service) GetRequest(t testing.TB) *Request {
 		s.mu.Unlock()
 		select {
 		case <-s.notify:
+		case <-abort:
+			t.Fatalf("no request from the gateway: %s", why())
 		case <-timer.C:
 			t.Fatalf("no request from the gateway within %v", waitTimeout)
 		}
@@ -345,12 +354,17 @@ func (s *service) GetRequestOn(t testing.TB, subject string) *Request {
 // the access and get requests of a subscription.
 func (s *service) Serve(t testing.TB, handlers map[string]func(*Request)) {
 	t.Helper()
+	s.serve(t, handlers, nil, nil)
+}
+
+func (s *service) serve(t testing.TB, handlers map[string]func(*Request), abort <-chan struct{}, why func() string) {
+	t.Helper()
 	left := make(map[string]func(*Request), len(handlers))
 	for k, v := range handlers {
 		left[k] = v
 	}
 	for len(left) > 0 {
-		r := s.GetRequest(t)
+		r := s.getRequest(t, abort, why)
 		h, ok := left[r.Subject]
 		if !ok {
 			t.Fatalf("unexpected request on %q with payload %s; waiting for %s", r.Subject, r.Payload, subjects(left))
