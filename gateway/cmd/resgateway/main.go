@@ -55,8 +55,8 @@ Common Options:
 
 type options struct {
 	nats, addr, wsPath, apiPath, headAuth, wsHeadAuth string
-	port, reqTimeout, resetThrottle, refThrottle       int
-	wsCompression, debug, trace, version               bool
+	port, reqTimeout, resetThrottle, refThrottle      int
+	wsCompression, debug, trace, version              bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -215,4 +215,3 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancel()
 	return g.Stop(sctx)
 }
-
