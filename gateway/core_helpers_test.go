@@ -279,3 +279,28 @@ func jsonEq(t testing.TB, what string, got json.RawMessage, want string) {
 		t.Fatalf("%s = %s, want %s", what, gb, wb)
 	}
 }
+
+type natsMsg = nats.Msg
+
+// tryRequest returns a request to subject that has arrived, waiting for
+// the first request if none is there, or nil.
+func (e *coreEnv) tryRequest(subject string) *nats.Msg {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.pending) == 0 {
+		select {
+		case m := <-e.reqs:
+			e.pending = append(e.pending, m)
+		case <-time.After(wait):
+			return nil
+		}
+	}
+	for i, m := range e.pending {
+		if m.Subject == subject {
+			e.pending = append(e.pending[:i], e.pending[i+1:]...)
+			return m
+		}
+	}
+	return nil
+}
