@@ -81,8 +81,23 @@ func (r *Request) ChangeEvent(changes map[string]any) error {
 		if old, err = r.h.ApplyChange(r, changes); err != nil {
 			return err
 		}
-		if old != nil && len(old) == 0 {
-			return nil
+		if old != nil {
+			if len(old) == 0 {
+				return nil // nothing changed
+			}
+			// Only the properties the hook reports as changed go out.
+			if len(old) < len(changes) {
+				changed := make(map[string]any, len(old))
+				for k := range old {
+					if v, ok := changes[k]; ok {
+						changed[k] = v
+					}
+				}
+				changes = changed
+				if values, err = marshalJSON(changes); err != nil {
+					return fmt.Errorf("res: change event: %w", err)
+				}
+			}
 		}
 	}
 	if err := r.publishEvent(resprot.EventChange, map[string]json.RawMessage{"values": values}); err != nil {

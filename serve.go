@@ -308,7 +308,10 @@ func (s *Service) dispatch(m *nats.Msg) {
 	}
 	rtype, rname, method, ok := parseSubject(m.Subject)
 	if !ok {
-		s.logger.Debug("res: unknown subject", "subject", m.Subject)
+		s.logger.Info("res: request subject with an invalid resource name", "subject", m.Subject)
+		if rtype != "" && rtype != typeAccess {
+			s.replyError(m.Reply, ErrNotFound)
+		}
 		return
 	}
 	match, found := s.lookup(rname)
@@ -340,19 +343,17 @@ func (s *Service) dispatch(m *nats.Msg) {
 }
 
 // parseSubject splits a request subject into its type, resource name and
-// method.
+// method. It returns ok false, with the type if it is known, when the
+// subject has no valid resource name.
 func parseSubject(subj string) (rtype, rname, method string, ok bool) {
-	rtype, rest, ok := strings.Cut(subj, ".")
-	if !ok {
-		return "", "", "", false
-	}
+	rtype, rest, _ := strings.Cut(subj, ".")
 	switch rtype {
 	case typeAccess, typeGet:
 		rname = rest
 	case typeCall, typeAuth:
 		i := strings.LastIndexByte(rest, '.')
 		if i < 0 {
-			return "", "", "", false
+			return rtype, "", "", false
 		}
 		rname, method = rest[:i], rest[i+1:]
 	default:
@@ -506,10 +507,18 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	s.state = stateClosing
 	subs := s.subs
 	s.subs = nil
+	conn := s.conn
 	s.mu.Unlock()
 
 	for _, sub := range subs {
 		_ = sub.Unsubscribe()
+	}
+	// On NATS, a round trip to the server makes sure that every request
+	// it sent before the unsubscriptions is in inCh, to be handled.
+	if f, ok := conn.(interface{ FlushWithContext(context.Context) error }); ok {
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = f.FlushWithContext(fctx)
+		cancel()
 	}
 	s.cancel()
 	s.stopOnce.Do(func() { close(s.stop) })
