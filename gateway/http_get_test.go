@@ -15,7 +15,7 @@ func TestHTTPGetEncoding(t *testing.T) {
 	notFound := `{"code":"system.notFound","message":"Not found"}`
 	tests := []struct {
 		name string
-		root json.RawMessage            // get result of test.a
+		root json.RawMessage           // get result of test.a
 		refs map[string]func(*Request) // responders of the references' get requests
 		json string
 		flat string
