@@ -80,6 +80,12 @@ func (g *Gateway) Start() error {
 		nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			g.log.Error("gateway: nats disconnected", "error", err)
+			g.mu.Lock()
+			m := g.mq
+			g.mu.Unlock()
+			if m != nil {
+				m.FailPending(resprot.ErrServiceUnavailable)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			g.log.Info("gateway: nats reconnected; resyncing cache", "url", nc.ConnectedUrlRedacted())
