@@ -193,7 +193,7 @@ func TestHTTPGetErrors(t *testing.T) {
 		{"internal error", result(accessGetOnly), errorReply(resprot.ErrInternalError), 500, resprot.ErrInternalError},
 		{"invalid query", result(accessGetOnly), errorReply(resprot.ErrInvalidQuery), 400, resprot.ErrInvalidQuery},
 		{"custom error", result(accessGetOnly), errorReply(custom), 400, custom},
-		{"access denied by error", errorReply(resprot.ErrAccessDenied), result(model(`{}`)), 401, resprot.ErrAccessDenied},
+		{"access denied by error", errorReply(accessDenied), result(model(`{}`)), 401, resprot.ErrAccessDenied},
 		{"get not granted", result(js(`{"call":"*"}`)), result(model(`{}`)), 401, resprot.ErrAccessDenied},
 		{"access error wins over get error", errorReply(custom), errorReply(resprot.ErrNotFound), 400, custom},
 		{"access timeout", (*Request).Timeout, result(model(`{}`)), 404, resprot.ErrTimeout},

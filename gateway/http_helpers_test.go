@@ -5,7 +5,6 @@ package gateway_test
 // the service meanwhile, and the test then waits for its response.
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -192,14 +191,4 @@ func serveGet(t testing.TB, s *session, name string, get json.RawMessage) {
 		"access." + name: result(accessGetOnly),
 		"get." + name:    result(get),
 	})
-}
-
-// compactJSON returns b without insignificant space.
-func compactJSON(t testing.TB, b []byte) string {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		t.Fatalf("invalid JSON %s: %v", b, err)
-	}
-	return buf.String()
 }
