@@ -236,12 +236,15 @@ func (a *apiRequest) headerAuth(method string) bool {
 		Query:      query,
 		IsHTTP:     true,
 	}, nil, nil)
+	if errors.Is(err, errCanceled) {
+		return false
+	}
 	r, meta, err := parseMetaResponse(data, err)
 	if st := a.applyMeta(meta); st != 0 {
 		a.respondStatus(st, resourcePath(r, a.g.cfg.APIPath), err)
 		return false
 	}
-	if err != nil && !errors.Is(err, errCanceled) {
+	if err != nil {
 		a.log.Debug("gateway: header auth failed", "error", err)
 	}
 	return true
