@@ -45,7 +45,7 @@ func TestCoreOtherPaths(t *testing.T) {
 		status int
 	}{
 		{"/nope", http.StatusNotFound},
-		{"/api/test/model", http.StatusNotImplemented},
+		{"/api/", http.StatusNotFound}, // names no resource
 		{"/", http.StatusBadRequest}, // not a WebSocket upgrade
 	}
 	for _, tt := range tests {
