@@ -46,7 +46,7 @@ func TestCoreOtherPaths(t *testing.T) {
 	}{
 		{"/nope", http.StatusNotFound},
 		{"/api/", http.StatusNotFound}, // names no resource
-		{"/", http.StatusBadRequest}, // not a WebSocket upgrade
+		{"/", http.StatusBadRequest},   // not a WebSocket upgrade
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

@@ -1,7 +1,9 @@
 package gateway_test
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,4 +236,48 @@ func TestHTTPCallPaths(t *testing.T) {
 			s.AssertNoRequest(t)
 		})
 	}
+}
+
+// A body larger than NATS's maximum payload could never be sent to the
+// service: it is refused before any request.
+func TestHTTPCallBodyTooLarge(t *testing.T) {
+	s, c := newAPISession(t)
+	body := `"` + strings.Repeat("x", 2<<20) + `"`
+	c.do(t, "POST", "/api/test/model/do", body, nil).assertErrorCode(t, 400, resprot.CodeBadRequest)
+	s.AssertNoRequest(t)
+}
+
+// A client that leaves while its request waits for a service does not
+// disturb the gateway: the replies that come later are dropped, and the
+// next request is served.
+func TestHTTPClientLeaves(t *testing.T) {
+	s, c := newAPISession(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/api/test/model", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := c.hc.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	reqs := map[string]*Request{}
+	for range 2 {
+		r := s.GetRequest(t)
+		reqs[r.Subject] = r
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("canceled request succeeded")
+	}
+	reqs["access.test.model"].RespondSuccess(accessGetOnly)
+	reqs["get.test.model"].RespondSuccess(model(`{"x":1}`))
+
+	p := c.start(t, "GET", "/api/test/model", "", nil)
+	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGetOnly)
+	p.wait(t).assertStatus(t, 200).assertBody(t, js(`{"x":1}`))
 }
