@@ -45,8 +45,8 @@ func TestCoreOtherPaths(t *testing.T) {
 		status int
 	}{
 		{"/nope", http.StatusNotFound},
-		{"/api/", http.StatusNotFound}, // names no resource
-		{"/", http.StatusBadRequest},   // not a WebSocket upgrade
+		{"/api/", http.StatusNotFound},
+		{"/", http.StatusBadRequest}, // not a WebSocket upgrade
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
