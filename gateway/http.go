@@ -24,7 +24,6 @@ import (
 // with that status. Meta headers collect in header, auth's first, then
 // access's, then call's, so that a later one wins.
 type apiRequest struct {
-	h     *apiHandler
 	g     *Gateway
 	mq    *mq.Client
 	cache *cache.Cache
@@ -51,7 +50,6 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, f func(*apiRe
 		return
 	}
 	a := &apiRequest{
-		h:      h,
 		g:      h.g,
 		mq:     m,
 		cache:  c,

@@ -148,3 +148,26 @@ func equalJSON(a, b any) bool {
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
+
+// With header auth, the gateway listens to the token events of all
+// connections; WebSocket connections still get theirs.
+func TestHTTPHeaderAuthWithWebSocketClients(t *testing.T) {
+	s, c := newAPISession(t, withHeaderAuth("test.auth.login"))
+
+	// An HTTP request makes the gateway listen to token events.
+	p := c.start(t, "POST", "/api/test/model/do", "", nil)
+	s.GetRequestOn(t, "auth.test.auth.login").RespondSuccess(nil)
+	serveCall(t, s, "do", result(nil))
+	p.wait(t).assertStatus(t, 204)
+
+	ws := s.Connect(t)
+	req := ws.Send(t, "auth.test.user.login", nil)
+	auth := s.GetRequestOn(t, "auth.test.user.login")
+	s.TokenEvent(t, auth.CID(t), "wstoken", "")
+	auth.RespondSuccess(nil)
+	req.GetResponse(t)
+	req = ws.Send(t, "call.test.model.do", nil)
+	s.GetRequestOn(t, "access.test.model").AssertField(t, "token", "wstoken").RespondSuccess(accessGranted)
+	s.GetRequestOn(t, "call.test.model.do").AssertField(t, "token", "wstoken").RespondSuccess(nil)
+	req.GetResponse(t)
+}

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -292,4 +293,31 @@ func TestHTTPGetCIDTag(t *testing.T) {
 	acc.AssertSubject(t, "access.user."+cid).RespondSuccess(accessGetOnly)
 	get.AssertSubject(t, "get.user."+cid).RespondSuccess(model(`{"me":true}`))
 	p.wait(t).assertStatus(t, 200).assertBody(t, js(`{"me":true}`))
+}
+
+// BenchmarkHTTPGetCached measures an HTTP GET of a cached resource with a
+// reference, the service answering access requests at once.
+func BenchmarkHTTPGetCached(b *testing.B) {
+	s, c := newAPISession(b)
+	s.AutoRespond("access.test.a", result(accessGetOnly))
+	s.AutoRespond("get.test.a", result(model(`{"name":"a","b":{"rid":"test.b"},"n":{"data":[1]}}`)))
+	s.AutoRespond("get.test.b", result(collection(`[1,2,3,"x"]`)))
+	ws := s.Connect(b)
+	ws.Request(b, "subscribe.test.a", nil)
+	tr := &http.Transport{}
+	b.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
+	url := c.base + "/api/test/a"
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := hc.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+	}
 }
