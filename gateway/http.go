@@ -139,7 +139,12 @@ func (a *apiRequest) realRID(rid string) string {
 	return strings.ReplaceAll(rid, "{cid}", a.cid)
 }
 
-var errCanceled = errors.New("gateway: http request canceled")
+// errCanceled ends a request whose client left; errAnswered one that a
+// service's meta status has answered. Neither is written to the client.
+var (
+	errCanceled = errors.New("gateway: http request canceled")
+	errAnswered = errors.New("gateway: http request answered")
+)
 
 // request sends a request to a service and waits for the reply. While
 // it waits, pump is called each time wake signals, if both are set.
@@ -248,9 +253,9 @@ func (a *apiRequest) headerAuth(method string) bool {
 	return true
 }
 
-// access asks for the client's access to rid. It reports false when the
-// reply's meta status answered the request.
-func (a *apiRequest) access(rid string, wake <-chan struct{}, pump func()) (*resprot.AccessResult, error, bool) {
+// access asks for the client's access to rid. It returns errAnswered when
+// the reply's meta status answered the request.
+func (a *apiRequest) access(rid string, wake <-chan struct{}, pump func()) (*resprot.AccessResult, error) {
 	name, query := resprot.SplitRID(a.realRID(rid))
 	data, err := a.request("access."+name, resprot.Request{
 		CID:    a.cid,
@@ -269,9 +274,9 @@ func (a *apiRequest) access(rid string, wake <-chan struct{}, pump func()) (*res
 	}
 	if st := a.applyMeta(meta); st != 0 {
 		a.respondStatus(st, "", err)
-		return nil, nil, false
+		return nil, errAnswered
 	}
-	return &acc, err, true
+	return &acc, err
 }
 
 // get answers a GET or HEAD request with resource rid and the resources
@@ -280,10 +285,7 @@ func (a *apiRequest) get(rid string) {
 	t := newRefTree(a.cache, a.realRID, a.g.cfg.ReferenceThrottle)
 	defer t.close()
 	t.add(rid, false)
-	acc, err, ok := a.access(rid, t.wake, t.pump)
-	if !ok {
-		return
-	}
+	acc, err := a.access(rid, t.wake, t.pump)
 	if err == nil && !acc.Get {
 		err = resprot.ErrAccessDenied
 	}
@@ -306,10 +308,7 @@ func (a *apiRequest) get(rid string) {
 // call answers a POST request, or a mapped PUT, DELETE or PATCH request,
 // with the result of calling method on rid.
 func (a *apiRequest) call(rid, method string, params json.RawMessage) {
-	acc, err, ok := a.access(rid, nil, nil)
-	if !ok {
-		return
-	}
+	acc, err := a.access(rid, nil, nil)
 	if err == nil && !acc.CanCall(method) {
 		err = resprot.ErrAccessDenied
 	}
@@ -399,7 +398,7 @@ func (a *apiRequest) respondBody(body []byte) {
 // that a PUT, DELETE or PATCH request was mapped to and the service does
 // not have makes the HTTP method not allowed.
 func (a *apiRequest) respondError(err error) {
-	if errors.Is(err, errCanceled) {
+	if errors.Is(err, errCanceled) || errors.Is(err, errAnswered) {
 		return
 	}
 	a.writeHeader()
