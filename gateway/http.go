@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -29,7 +28,6 @@ type apiRequest struct {
 	cache *cache.Cache
 	w     http.ResponseWriter
 	r     *http.Request
-	ctx   context.Context
 	cid   string
 	log   *slog.Logger
 
@@ -55,13 +53,12 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, f func(*apiRe
 		cache:  c,
 		w:      w,
 		r:      r,
-		ctx:    r.Context(),
 		cid:    newCID(),
 		header: http.Header{},
 	}
 	a.log = h.g.log.With("cid", a.cid)
-	if a.log.Enabled(a.ctx, LevelTrace) {
-		a.log.Log(a.ctx, LevelTrace, "--> http", "method", r.Method, "uri", r.RequestURI)
+	if a.log.Enabled(a.r.Context(), LevelTrace) {
+		a.log.Log(a.r.Context(), LevelTrace, "--> http", "method", r.Method, "uri", r.RequestURI)
 	}
 	if auth := h.g.cfg.HeaderAuth; auth != "" {
 		h.watchTokens(m)
@@ -170,7 +167,7 @@ func (a *apiRequest) request(subject string, payload any, wake <-chan struct{}, 
 			return rep.data, rep.err
 		case <-wake:
 			pump()
-		case <-a.ctx.Done():
+		case <-a.r.Context().Done():
 			return nil, errCanceled
 		}
 	}
@@ -290,7 +287,7 @@ func (a *apiRequest) get(rid string) {
 		err = resprot.ErrAccessDenied
 	}
 	if err == nil {
-		err = t.wait(a.ctx)
+		err = t.wait(a.r.Context())
 	}
 	if err == nil {
 		if n := t.nodes[rid]; n.err != nil {
