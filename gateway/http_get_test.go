@@ -252,6 +252,15 @@ func TestHTTPHead(t *testing.T) {
 	}
 }
 
+func TestHTTPHeadInvalidPaths(t *testing.T) {
+	_, c := newAPISession(t)
+	for _, path := range []string{"/wrong/test/model", "/api/", "/api/test.model", "/api/test/model/", "/api/test//model", "/api/test/m%C3%A5del"} {
+		t.Run(path, func(t *testing.T) {
+			c.do(t, "HEAD", path, "", nil).assertStatus(t, http.StatusNotFound).assertNoBody(t)
+		})
+	}
+}
+
 // An HTTP client gets resources through the cache that WebSocket clients
 // share: what a WebSocket client subscribes to is not fetched again, but
 // access is asked for each HTTP request.
