@@ -49,7 +49,7 @@ func TestHTTPCallResults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := newAPISession(t, withRequestTimeout(200*time.Millisecond))
+			s, c := newAPISession(t, timeoutOption(tt.name))
 			p := c.start(t, "POST", "/api/test/model/"+tt.method, "", nil)
 			serveCall(t, s, tt.method, tt.call)
 			r := p.wait(t).assertStatus(t, tt.status).assertHeader(t, "Location", nonEmpty(tt.location)...)
@@ -251,7 +251,8 @@ func TestHTTPCallBodyTooLarge(t *testing.T) {
 // disturb the gateway: the replies that come later are dropped, and the
 // next request is served.
 func TestHTTPClientLeaves(t *testing.T) {
-	s, c := newAPISession(t)
+	// The resource stays cached after the first request, for the second.
+	s, c := newAPISession(t, withConfig(func(cfg *gateway.Config) { cfg.UnsubscribeDelay = time.Hour }))
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/api/test/model", nil)
 	if err != nil {

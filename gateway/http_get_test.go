@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/reskit/res/gateway"
 	"github.com/reskit/res/resprot"
@@ -203,7 +202,7 @@ func TestHTTPGetErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := newAPISession(t, withRequestTimeout(200*time.Millisecond))
+			s, c := newAPISession(t, timeoutOption(tt.name))
 			p := c.start(t, "GET", "/api/test/model", "", nil)
 			s.Serve(t, map[string]func(*Request){"access.test.model": tt.access, "get.test.model": tt.get})
 			r := p.wait(t)

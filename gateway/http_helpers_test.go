@@ -192,3 +192,13 @@ func serveGet(t testing.TB, s *session, name string, get json.RawMessage) {
 		"get." + name:    result(get),
 	})
 }
+
+// timeoutOption gives the rows of a table whose name ends in "timeout" a
+// short request timeout, so that they do not wait long for it, and the
+// others the session's generous default.
+func timeoutOption(name string) sessionOption {
+	if strings.HasSuffix(name, "timeout") {
+		return withRequestTimeout(200 * time.Millisecond)
+	}
+	return func(*gateway.Config) {}
+}
