@@ -180,7 +180,7 @@ func TestHTTPGetPayloads(t *testing.T) {
 	}
 }
 
-func TestHTTPGetErrors(t *testing.T) {
+func TestHTTPGetErrorStatus(t *testing.T) {
 	custom := &resprot.Error{Code: "test.custom", Message: "Custom", Data: js(`{"x":1}`)}
 	tests := []struct {
 		name   string
