@@ -144,7 +144,8 @@ func (r *Router) Mount(subpath string, sub *Router) {
 }
 
 // Lookup returns the handler registered for the resource name rname, which
-// must have no query part.
+// must be a valid resource name with no query part (the service checks
+// names before it looks them up).
 func (r *Router) Lookup(rname string) (Match, bool) {
 	var parts []string
 	if rname != "" {
