@@ -138,7 +138,7 @@ func TestRouterPanics(t *testing.T) {
 		{
 			name:  "same pattern twice",
 			setup: func() { newRouter("book.$id", "book.$id") },
-			want:  []string{`res: `, `"book.$id" conflicts with "book.$id"`},
+			want:  []string{`res: pattern "book.$id" (router_test.go:`, `conflicts with "book.$id" (router_test.go:`, "registered twice"},
 		},
 		{
 			name:  "different params at the same position",
