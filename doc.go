@@ -111,7 +111,7 @@
 // Registering the same pattern twice, two parameter names at the same
 // position ("book.$id" and "book.$bookId.title"), a repeated parameter
 // ("a.$id.b.$id") or an invalid pattern panics, with a message that names
-// the patterns.
+// the patterns and where they were registered.
 //
 // # Events
 //
