@@ -150,7 +150,7 @@
 // a resource's requests concurrently instead, for handlers that protect
 // their data themselves. Service.With and WithGroup run a function on a
 // queue, in turn with the requests. A handler that blocks holds up its
-// queue, not the others.
+// queue and one worker, not the other queues.
 //
 // # Testing
 //
