@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/reskit/res"
+	"github.com/reskit/res/restest"
 	"go.uber.org/goleak"
 )
 
@@ -65,4 +67,57 @@ func newLogger(t testing.TB) (*slog.Logger, *logBuffer) {
 		}
 	})
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+// newSession serves a service named "test", with the handlers register
+// adds, in a restest session. It returns the session and the service's
+// log.
+func newSession(t testing.TB, register func(s *res.Service), opts ...res.ServiceOption) (*restest.Session, *logBuffer) {
+	t.Helper()
+	logger, logs := newLogger(t)
+	s := res.NewService("test", append([]res.ServiceOption{res.WithLogger(logger)}, opts...)...)
+	register(s)
+	return restest.NewSession(t, s), logs
+}
+
+// assertNoReply sends a request and asserts that the service handles it
+// without replying, and publishes nothing.
+func assertNoReply(t testing.TB, session *restest.Session, subject string, payload []byte) {
+	t.Helper()
+	ch := session.Conn().Request(subject, payload)
+	if ch == nil {
+		t.Fatalf("no subscription matches %s", subject)
+	}
+	session.AssertNoMsg()
+	select {
+	case m := <-ch:
+		t.Fatalf("reply to %s: %s, want none", subject, m.Payload)
+	default:
+	}
+}
+
+// assertLogged fails unless the log has a line with every one of subs.
+func assertLogged(t testing.TB, logs *logBuffer, subs ...string) {
+	t.Helper()
+	if len(logs.Lines(subs...)) == 0 {
+		t.Errorf("no log line with %q; log:\n%s", subs, logs.String())
+	}
+}
+
+// assertNotLogged fails if the log has a line at level ERROR.
+func assertNoErrorLogged(t testing.TB, logs *logBuffer) {
+	t.Helper()
+	if lines := logs.Lines("level=ERROR"); len(lines) > 0 {
+		t.Errorf("unexpected error log lines:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// model is a get handler that replies with a fixed model.
+func model(v any) res.Option {
+	return res.GetModel(func(r res.ModelRequest) { _ = r.Model(v) })
+}
+
+// collection is a get handler that replies with a fixed collection.
+func collection(v any) res.Option {
+	return res.GetCollection(func(r res.CollectionRequest) { _ = r.Collection(v) })
 }
