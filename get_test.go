@@ -58,7 +58,9 @@ func TestGetReplies(t *testing.T) {
 		{"custom error with data", res.GetModel(func(r res.ModelRequest) { _ = r.Error(custom) }), "test.x",
 			func(m *restest.Msg) { m.AssertError(custom) }},
 		{"plain error", res.GetModel(func(r res.ModelRequest) { _ = r.Error(errors.New("disk")) }), "test.x",
-			func(m *restest.Msg) { m.AssertError(&res.Error{Code: res.CodeInternalError, Message: "Internal error: disk"}) }},
+			func(m *restest.Msg) {
+				m.AssertError(&res.Error{Code: res.CodeInternalError, Message: "Internal error: disk"})
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
