@@ -121,3 +121,8 @@ func model(v any) res.Option {
 func collection(v any) res.Option {
 	return res.GetCollection(func(r res.CollectionRequest) { _ = r.Collection(v) })
 }
+
+// reqWithParams returns a call request from connection "c1" with params.
+func reqWithParams(params any) *restest.Request {
+	return &restest.Request{CID: "c1", Params: params}
+}
