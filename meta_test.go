@@ -26,8 +26,12 @@ func TestMeta(t *testing.T) {
 		send func(session *restest.Session, req *restest.Request) *restest.Msg
 	}
 	kinds := []kind{
-		{"call", func(s *restest.Session, req *restest.Request) *restest.Msg { return s.Call("test.x", "do", req).Response() }},
-		{"auth", func(s *restest.Session, req *restest.Request) *restest.Msg { return s.Auth("test.x", "do", req).Response() }},
+		{"call", func(s *restest.Session, req *restest.Request) *restest.Msg {
+			return s.Call("test.x", "do", req).Response()
+		}},
+		{"auth", func(s *restest.Session, req *restest.Request) *restest.Msg {
+			return s.Auth("test.x", "do", req).Response()
+		}},
 	}
 	replies := []struct {
 		name   string

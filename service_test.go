@@ -126,3 +126,9 @@ func collection(v any) res.Option {
 func reqWithParams(params any) *restest.Request {
 	return &restest.Request{CID: "c1", Params: params}
 }
+
+// sessionT is a session with its service's log.
+type sessionT struct {
+	*restest.Session
+	logs *logBuffer
+}
