@@ -820,3 +820,36 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestWireQueryEventExpires checks that the query subject is unsubscribed
+// once the query event duration is over: a late query request gets NATS's
+// no-responders reply.
+func TestWireQueryEventExpires(t *testing.T) {
+	srv := startNATS(t, 0)
+	logger, _ := newLogger(t)
+	s := res.NewService("example", res.WithLogger(logger), res.WithQueryEventDuration(time.Millisecond))
+	s.Handle("messages", res.GetCollection(func(r res.CollectionRequest) { _ = r.Collection([]any{}) }))
+	listenAndServe(t, s, srv.URL())
+	nc := rawConn(t, srv.URL())
+	events := subscribe(t, nc, "event.example.messages.query")
+
+	expired := make(chan struct{})
+	_ = s.With("example.messages", func(r res.Resource) {
+		_ = r.QueryEvent(func(q res.QueryRequest) {
+			if q == nil {
+				close(expired)
+			}
+		})
+	})
+	var qe struct {
+		Subject string `json:"subject"`
+	}
+	_ = json.Unmarshal(next(t, events).Data, &qe)
+	<-expired
+	waitFor(t, "query subject to be unsubscribed", func() bool {
+		// A request that crosses the unsubscription on its way gets no
+		// reply at all; poll with a short timeout.
+		_, err := nc.Request(qe.Subject, []byte(`{"query":"a=1"}`), 200*time.Millisecond)
+		return errors.Is(err, nats.ErrNoResponders)
+	})
+}
