@@ -135,7 +135,7 @@ func WithQueueGroup(group string) ServiceOption {
 //
 // Default: the service name followed by ".>" (">" for a service with no
 // name), plus the name itself if a handler is registered for it; as
-// resources if any handler serves get, call or auth requests, and as
+// resources if any handler does more than serve access requests, and as
 // access if any serves access requests.
 func WithOwnedResources(resources, access []string) ServiceOption {
 	return func(s *Service) {
@@ -478,8 +478,8 @@ func (s *Service) owned() (resources, access []string) {
 		if h == nil {
 			return
 		}
-		if h.Get != nil || len(h.Call) > 0 || len(h.Auth) > 0 || h.New != nil {
-			hasRes = true
+		if h.Get != nil || len(h.Call) > 0 || len(h.Auth) > 0 || h.New != nil || h.Access == nil {
+			hasRes = true // a handler with only hooks still owns the resources it sends events for
 		}
 		if h.Access != nil {
 			hasAccess = true
