@@ -719,7 +719,12 @@ func TestWireQueueGroup(t *testing.T) {
 			for range n {
 				request(t, nc, "call.counter.hits.hit", `{"cid":"c1"}`)
 			}
-			// Shutdown waits for the handlers, so the counts are final.
+			// Without a queue group the slower instance may still be
+			// handling its copies: wait for them before shutting down,
+			// which drops requests not yet read from the connection.
+			waitFor(t, "every request to be handled", func() bool {
+				return counts[0].Load()+counts[1].Load() >= tt.total
+			})
 			for _, s := range services {
 				ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 				if err := s.Shutdown(ctx); err != nil {
