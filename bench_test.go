@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,15 +31,15 @@ import (
 // it, which the raw responder sends too.
 type benchRequest struct {
 	name    string
-	subject string // relative to the service name
+	subject string // format of the subject: service name, book ID
 	payload []byte
 	reply   []byte
 }
 
 var benchRequests = []benchRequest{
-	{"get", "get.%s.book.42", nil, []byte(`{"result":{"model":{"id":42,"title":"Dune","author":{"rid":"bench.author.7"}}}}`)},
-	{"call", "call.%s.book.42.rate", []byte(`{"cid":"c1","params":{"stars":5},"token":null}`), []byte(`{"result":{"stars":5}}`)},
-	{"access", "access.%s.book.42", []byte(`{"cid":"c1","token":{"user":"jane"}}`), []byte(`{"result":{"get":true,"call":"*"}}`)},
+	{"get", "get.%s.book.%d", nil, []byte(`{"result":{"model":{"id":42,"title":"Dune","author":{"rid":"bench.author.7"}}}}`)},
+	{"call", "call.%s.book.%d.rate", []byte(`{"cid":"c1","params":{"stars":5},"token":null}`), []byte(`{"result":{"stars":5}}`)},
+	{"access", "access.%s.book.%d", []byte(`{"cid":"c1","token":{"user":"jane"}}`), []byte(`{"result":{"get":true,"call":"*"}}`)},
 }
 
 // benchService serves the resources of benchRequests.
@@ -103,7 +104,7 @@ func BenchmarkMock(b *testing.B) {
 	session := restest.NewSession(b, benchService())
 	conn := session.Conn()
 	for _, br := range benchRequests {
-		subject := fmt.Sprintf(br.subject, "bench")
+		subject := fmt.Sprintf(br.subject, "bench", 42)
 		for _, inflight := range []int{1, 32} {
 			b.Run(fmt.Sprintf("%s/inflight=%d", br.name, inflight), func(b *testing.B) {
 				drive(b, inflight, func() error {
@@ -164,7 +165,8 @@ func BenchmarkNATS(b *testing.B) {
 	defer rawConn.Close()
 	for _, br := range benchRequests {
 		reply := br.reply
-		if _, err := rawConn.QueueSubscribe(fmt.Sprintf(br.subject, "raw"), "raw", func(m *nats.Msg) {
+		subject := strings.Replace(fmt.Sprintf(br.subject, "raw", 0), ".0", ".*", 1)
+		if _, err := rawConn.QueueSubscribe(subject, "raw", func(m *nats.Msg) {
 			_ = m.Respond(reply)
 		}); err != nil {
 			b.Fatal(err)
@@ -180,26 +182,40 @@ func BenchmarkNATS(b *testing.B) {
 	}
 	defer client.Close()
 
+	// "one" sends every request for one resource, which the SDK handles
+	// on one queue; "many" spreads them over 1000 resources, each with a
+	// queue of its own.
 	for _, br := range benchRequests {
-		for _, inflight := range []int{1, 32} {
-			for _, impl := range []string{"raw", "sdk"} {
-				name := "bench"
-				if impl == "raw" {
-					name = "raw"
-				}
-				subject := fmt.Sprintf(br.subject, name)
-				b.Run(fmt.Sprintf("%s/inflight=%d/%s", br.name, inflight, impl), func(b *testing.B) {
-					drive(b, inflight, func() error {
-						m, err := client.Request(subject, br.payload, waitTimeout)
-						if err != nil {
-							return err
-						}
-						if string(m.Data) != string(br.reply) {
-							return fmt.Errorf("reply %s, want %s", m.Data, br.reply)
-						}
-						return nil
+		for _, spread := range []int{1, 1000} {
+			for _, inflight := range []int{1, 32} {
+				for _, impl := range []string{"raw", "sdk"} {
+					name := "bench"
+					if impl == "raw" {
+						name = "raw"
+					}
+					subjects := make([]string, spread)
+					for i := range subjects {
+						subjects[i] = fmt.Sprintf(br.subject, name, i)
+					}
+					resources := "one"
+					if spread > 1 {
+						resources = "many"
+					}
+					b.Run(fmt.Sprintf("%s/%s/inflight=%d/%s", br.name, resources, inflight, impl), func(b *testing.B) {
+						var n atomic.Int64
+						drive(b, inflight, func() error {
+							subject := subjects[int(n.Add(1))%len(subjects)]
+							m, err := client.Request(subject, br.payload, waitTimeout)
+							if err != nil {
+								return err
+							}
+							if string(m.Data) != string(br.reply) {
+								return fmt.Errorf("reply %s, want %s", m.Data, br.reply)
+							}
+							return nil
+						})
 					})
-				})
+				}
 			}
 		}
 	}
