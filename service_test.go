@@ -2,7 +2,10 @@ package res_test
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -131,4 +134,185 @@ func reqWithParams(params any) *restest.Request {
 type sessionT struct {
 	*restest.Session
 	logs *logBuffer
+}
+
+// TestServiceLifecycle covers starting and stopping a service.
+func TestServiceLifecycle(t *testing.T) {
+	t.Run("serve twice", func(t *testing.T) {
+		session, _ := newSession(t, func(s *res.Service) { s.Handle("x", model(map[string]any{})) })
+		if err := session.Service().Serve(restest.NewMockConn()); err == nil {
+			t.Error("second Serve = nil, want an error")
+		}
+	})
+	t.Run("no handlers", func(t *testing.T) {
+		s := res.NewService("test")
+		if err := s.Serve(restest.NewMockConn()); err == nil {
+			t.Error("Serve with no handlers = nil, want an error")
+		}
+	})
+	t.Run("nil connection", func(t *testing.T) {
+		s := res.NewService("test")
+		s.Handle("x", model(map[string]any{}))
+		if err := s.Serve(nil); err == nil {
+			t.Error("Serve(nil) = nil, want an error")
+		}
+	})
+	t.Run("shutdown before serve", func(t *testing.T) {
+		s := res.NewService("test")
+		s.Handle("x", model(map[string]any{}))
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown before Serve = %v, want nil", err)
+		}
+		if err := s.Serve(restest.NewMockConn()); !errors.Is(err, res.ErrServiceClosed) {
+			t.Errorf("Serve after Shutdown = %v, want ErrServiceClosed", err)
+		}
+	})
+	t.Run("shutdown twice", func(t *testing.T) {
+		session, _ := newSession(t, func(s *res.Service) { s.Handle("x", model(map[string]any{})) })
+		for range 2 {
+			if err := session.Service().Shutdown(context.Background()); err != nil {
+				t.Errorf("Shutdown = %v, want nil", err)
+			}
+		}
+		if err := session.Service().With("test.x", func(res.Resource) {}); err == nil {
+			t.Error("With after Shutdown = nil, want an error")
+		}
+		if err := session.Service().Reset([]string{"test.>"}, nil); err == nil {
+			t.Error("Reset after Shutdown = nil, want an error")
+		}
+	})
+	t.Run("register after serve", func(t *testing.T) {
+		session, _ := newSession(t, func(s *res.Service) { s.Handle("x", model(map[string]any{})) })
+		defer func() {
+			if recover() == nil {
+				t.Error("Handle after Serve did not panic")
+			}
+		}()
+		session.Service().Handle("y", model(map[string]any{}))
+	})
+	t.Run("invalid name", func(t *testing.T) {
+		for _, name := range []string{"a..b", "a.>", "a b", "."} {
+			func() {
+				defer func() {
+					if recover() == nil {
+						t.Errorf("NewService(%q) did not panic", name)
+					}
+				}()
+				res.NewService(name)
+			}()
+		}
+	})
+	t.Run("on serve", func(t *testing.T) {
+		served := make(chan *res.Service, 1)
+		logger, _ := newLogger(t)
+		s := res.NewService("test", res.WithLogger(logger), res.WithOnServe(func(s *res.Service) { served <- s }))
+		s.Handle("x", model(map[string]any{}))
+		restest.NewSession(t, s)
+		if got := <-served; got != s {
+			t.Error("OnServe called with another service")
+		}
+	})
+	t.Run("accessors", func(t *testing.T) {
+		logger, _ := newLogger(t)
+		s := res.NewService("library", res.WithLogger(logger))
+		if s.Name() != "library" || s.Logger() != logger || s.ProtocolVersion() != "1.2.3" {
+			t.Errorf("Name, Logger, ProtocolVersion = %q, %p, %q", s.Name(), s.Logger(), s.ProtocolVersion())
+		}
+	})
+}
+
+// TestServiceSubscriptions checks the subscriptions a service makes on its
+// connection, with its queue group.
+func TestServiceSubscriptions(t *testing.T) {
+	tests := []struct {
+		name     string
+		service  string
+		opts     []res.ServiceOption
+		register func(s *res.Service)
+		want     []restest.Subscription
+	}{
+		{
+			"default", "library", nil,
+			func(s *res.Service) { s.Handle("book.$id", res.Access(res.AccessGranted), model(map[string]any{})) },
+			[]restest.Subscription{
+				{Subject: "get.library.>", Queue: "library"}, {Subject: "call.library.>", Queue: "library"},
+				{Subject: "auth.library.>", Queue: "library"}, {Subject: "access.library.>", Queue: "library"},
+			},
+		},
+		{
+			"no name", "", []res.ServiceOption{res.WithQueueGroup("q")},
+			func(s *res.Service) { s.Handle("library.books", collection([]any{})) },
+			[]restest.Subscription{{Subject: "get.>", Queue: "q"}, {Subject: "call.>", Queue: "q"}, {Subject: "auth.>", Queue: "q"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logger, _ := newLogger(t)
+			s := res.NewService(tt.service, append([]res.ServiceOption{res.WithLogger(logger)}, tt.opts...)...)
+			tt.register(s)
+			session := restest.NewSession(t, s)
+			got := session.Conn().Subscriptions()
+			key := func(s restest.Subscription) string { return s.Subject + " " + s.Queue }
+			slices.SortFunc(got, func(a, b restest.Subscription) int { return strings.Compare(key(a), key(b)) })
+			want := slices.Clone(tt.want)
+			slices.SortFunc(want, func(a, b restest.Subscription) int { return strings.Compare(key(a), key(b)) })
+			if !slices.Equal(got, want) {
+				t.Errorf("subscriptions = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestServiceSystemEvents covers Reset, TokenEvent, TokenEventWithID and
+// TokenReset, and what they refuse.
+func TestServiceSystemEvents(t *testing.T) {
+	session, _ := newSession(t, func(s *res.Service) { s.Handle("x", model(map[string]any{})) })
+	s := session.Service()
+	tests := []struct {
+		name   string
+		send   func() error
+		assert func(m *restest.Msg) // nil: nothing is sent
+		fails  bool
+	}{
+		{"reset", func() error { return s.Reset([]string{"test.x"}, []string{"test.>"}) }, func(m *restest.Msg) {
+			m.AssertSystemReset([]string{"test.x"}, []string{"test.>"})
+		}, false},
+		{"reset resources only", func() error { return s.Reset([]string{"test.x"}, nil) }, func(m *restest.Msg) {
+			m.AssertRawPayload([]byte(`{"resources":["test.x"]}`))
+		}, false},
+		{"empty reset sends nothing", func() error { return s.Reset(nil, nil) }, nil, false},
+		{"reset all", s.ResetAll, func(m *restest.Msg) { m.AssertSystemReset([]string{"test.>"}, nil) }, false},
+		{"token", func() error { return s.TokenEvent("c1", map[string]any{"user": "jane"}) }, func(m *restest.Msg) {
+			m.AssertTokenEvent("c1", map[string]any{"user": "jane"})
+		}, false},
+		{"nil token", func() error { return s.TokenEvent("c1", nil) }, func(m *restest.Msg) { m.AssertRawPayload([]byte(`{"token":null}`)) }, false},
+		{"token with ID", func() error { return s.TokenEventWithID("c1", "42", "t") }, func(m *restest.Msg) { m.AssertTokenEventWithID("c1", "42", "t") }, false},
+		{"token reset", func() error { return s.TokenReset("auth.authentication.renewToken", "12", "42") }, func(m *restest.Msg) {
+			m.AssertTokenReset("auth.authentication.renewToken", "12", "42")
+		}, false},
+		{"token reset without IDs sends nothing", func() error { return s.TokenReset("auth.x.y") }, nil, false},
+		{"token for invalid cid", func() error { return s.TokenEvent("a.b", "t") }, nil, true},
+		{"token for empty cid", func() error { return s.TokenEvent("", "t") }, nil, true},
+		{"token that does not encode", func() error { return s.TokenEvent("c1", make(chan int)) }, nil, true},
+		{"token reset to empty subject", func() error { return s.TokenReset("", "1") }, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.send()
+			if (err != nil) != tt.fails {
+				t.Fatalf("error = %v, want error %v", err, tt.fails)
+			}
+			if tt.assert != nil {
+				tt.assert(session.GetMsg())
+			}
+			session.AssertNoMsg()
+		})
+	}
+	t.Run("before serve", func(t *testing.T) {
+		s := res.NewService("test")
+		s.Handle("x", model(map[string]any{}))
+		if err := s.TokenEvent("c1", nil); err == nil {
+			t.Error("TokenEvent before Serve = nil, want an error")
+		}
+	})
 }
