@@ -14,7 +14,6 @@ func TestNewHandler(t *testing.T) {
 	}
 	session, logs := newSession(t, func(s *res.Service) {
 		s.Handle("books",
-			//lint:ignore SA1019 the deprecated handler is what is tested
 			res.New(func(r res.NewRequest) {
 				p, err := res.ParseParams[params](r)
 				switch {
