@@ -293,3 +293,22 @@ func TestRequestTimeoutOption(t *testing.T) {
 		t.Error("request context has no deadline")
 	}
 }
+
+// TestParseWithoutParams checks the typed parse functions when the request
+// has no params or token: the zero value and no error.
+func TestParseWithoutParams(t *testing.T) {
+	type params struct{ N int }
+	got := make(chan string, 1)
+	session, _ := newSession(t, func(s *res.Service) {
+		s.Handle("x", res.Call("do", func(r res.CallRequest) {
+			p, err1 := res.ParseParams[params](r)
+			tok, err2 := res.ParseToken[*params](r)
+			got <- fmt.Sprint(p, tok, err1, err2)
+			_ = r.OK(nil)
+		}))
+	})
+	session.Call("test.x", "do", nil).Response().AssertResult(nil)
+	if s := <-got; s != "{0} <nil> <nil> <nil>" {
+		t.Errorf("parsed without params and token: %s", s)
+	}
+}

@@ -1,6 +1,7 @@
 package res_test
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -249,5 +250,34 @@ func TestWorkerLimit(t *testing.T) {
 	}
 	if m := most.Load(); m != 1 {
 		t.Errorf("%d handlers ran at once, want 1", m)
+	}
+}
+
+// TestWithFromHandler checks With called from a handler: for its own
+// resource the callback runs after the handler returns, on the same queue,
+// and for another resource it runs on that resource's queue; neither
+// deadlocks.
+func TestWithFromHandler(t *testing.T) {
+	var tr trace
+	done := make(chan struct{}, 2)
+	session, _ := newSession(t, func(s *res.Service) {
+		s.Handle("item.$id", model(map[string]any{}), res.Call("touch", func(r res.CallRequest) {
+			tr.add("handler start")
+			_ = r.Service().With(r.ResourceName(), func(res.Resource) { tr.add("with self"); done <- struct{}{} })
+			_ = r.Service().With("test.item.other", func(o res.Resource) {
+				v, err := o.Value()
+				tr.add(fmt.Sprintf("with other %v %v", v, err))
+				done <- struct{}{}
+			})
+			<-done // the other resource's callback runs meanwhile
+			tr.add("handler end")
+			_ = r.OK(nil)
+		}))
+	})
+	session.Call("test.item.1", "touch", nil).Response().AssertResult(nil)
+	<-done
+	want := []string{"handler start", "with other map[] <nil>", "handler end", "with self"}
+	if got := tr.get(); !slices.Equal(got, want) {
+		t.Errorf("steps = %q, want %q", got, want)
 	}
 }

@@ -187,3 +187,32 @@ func TestQueryGet(t *testing.T) {
 	session.Get("test.users?bad=1").Response().AssertError(&res.Error{Code: res.CodeInvalidQuery, Message: "Unknown parameter bad"})
 	session.Get("test.users").Response().AssertCollection([]string{""}).AssertQuery("q=")
 }
+
+// TestQueryEventMisuse checks QueryEvent calls that are refused.
+func TestQueryEventMisuse(t *testing.T) {
+	inner := make(chan error, 1)
+	session, _ := newSession(t, func(s *res.Service) {
+		s.Handle("messages", res.GetCollection(func(r res.CollectionRequest) { _ = r.Collection([]any{}) }))
+	}, res.WithQueryEventDuration(time.Minute))
+	errc := make(chan error, 1)
+	_ = session.Service().With("test.messages", func(r res.Resource) {
+		if err := r.QueryEvent(nil); err == nil {
+			t.Error("QueryEvent(nil) = nil, want an error")
+		}
+		errc <- r.QueryEvent(func(q res.QueryRequest) {
+			if q != nil {
+				inner <- q.QueryEvent(func(res.QueryRequest) {})
+			}
+		})
+	})
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	var subject string
+	session.GetMsg().AssertQueryEvent("test.messages", &subject)
+	session.QueryRequest(subject, "a=1").Response().AssertEvents()
+	if err := <-inner; err == nil {
+		t.Error("QueryEvent from a query request = nil, want an error")
+	}
+	session.AssertNoMsg()
+}
