@@ -2,7 +2,6 @@ package res
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -390,7 +389,7 @@ func (s *Service) Reset(resources, access []string) error {
 	if len(resources) == 0 && len(access) == 0 {
 		return nil
 	}
-	data, _ := json.Marshal(resprot.SystemReset{Resources: resources, Access: access})
+	data, _ := marshalJSON(resprot.SystemReset{Resources: resources, Access: access})
 	return s.publish(resprot.SubjectSystemReset, data)
 }
 
@@ -418,11 +417,11 @@ func (s *Service) tokenEvent(cid, tid string, token any) error {
 	if !resprot.IsValidCID(cid) {
 		return fmt.Errorf("res: invalid connection ID %q", cid)
 	}
-	raw, err := json.Marshal(token)
+	raw, err := marshalJSON(token)
 	if err != nil {
 		return fmt.Errorf("res: token: %w", err)
 	}
-	data, _ := json.Marshal(resprot.TokenEvent{Token: raw, TID: tid})
+	data, _ := marshalJSON(resprot.TokenEvent{Token: raw, TID: tid})
 	return s.publish(resprot.TokenSubject(cid), data)
 }
 
@@ -436,7 +435,7 @@ func (s *Service) TokenReset(subject string, tids ...string) error {
 	if subject == "" || strings.ContainsAny(subject, " \t\r\n") {
 		return fmt.Errorf("res: invalid subject %q", subject)
 	}
-	data, _ := json.Marshal(resprot.TokenReset{TIDs: tids, Subject: subject})
+	data, _ := marshalJSON(resprot.TokenReset{TIDs: tids, Subject: subject})
 	return s.publish(resprot.SubjectSystemTokenReset, data)
 }
 
