@@ -1,3 +1,5 @@
+//go:build unix
+
 package res_test
 
 import (
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,11 +72,23 @@ func benchService() *res.Service {
 	return s
 }
 
+// cpuTime returns the CPU time the process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // drive runs b.N calls of do, from inflight goroutines, and reports the
-// rate.
+// rate, and the CPU time used per request by the whole process: requester,
+// responder and, over NATS, the server. On a busy machine CPU time per
+// request is steadier than the rate.
 func drive(b *testing.B, inflight int, do func() error) {
 	b.Helper()
 	b.ReportAllocs()
+	cpu0 := cpuTime(b)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Pointer[error]
@@ -96,6 +111,7 @@ func drive(b *testing.B, inflight int, do func() error) {
 		b.Fatal(*err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkMock measures the SDK alone: requests sent through restest's
