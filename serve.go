@@ -85,6 +85,11 @@ func (s *Service) ListenAndServe(url string, opts ...nats.Option) error {
 	s.mu.Unlock()
 	err = s.Serve(nc)
 	if !errors.Is(err, ErrServiceClosed) {
+		s.mu.Lock()
+		if s.state == stateNew {
+			s.ownConn = nil // Serve did not start: the service may serve later
+		}
+		s.mu.Unlock()
 		nc.Close()
 	}
 	return err
@@ -159,6 +164,14 @@ func (s *Service) Serve(conn Conn) error {
 		subs = append(subs, sub)
 	}
 	s.mu.Lock()
+	if s.state != stateServing { // Shutdown came during the subscriptions
+		s.mu.Unlock()
+		for _, sub := range subs {
+			_ = sub.Unsubscribe()
+		}
+		close(s.readDone)
+		return ErrServiceClosed
+	}
 	s.subs = subs
 	s.mu.Unlock()
 	s.logger.Info("res: serving", "service", s.name, "subjects", subjects, "queue", s.queueGroup)
@@ -464,17 +477,18 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	conn := s.conn
 	s.mu.Unlock()
 
+	s.cancel()
+	// Drain, unlike Unsubscribe, keeps taking the requests the server sent
+	// before it got the unsubscription; the round trip of a flush makes
+	// sure they are all in inCh, to be handled before the read loop stops.
 	for _, sub := range subs {
-		_ = sub.Unsubscribe()
+		_ = sub.Drain()
 	}
-	// On NATS, a round trip to the server makes sure that every request
-	// it sent before the unsubscriptions is in inCh, to be handled.
 	if f, ok := conn.(interface{ FlushWithContext(context.Context) error }); ok {
 		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		_ = f.FlushWithContext(fctx)
 		cancel()
 	}
-	s.cancel()
 	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.readDone
 
