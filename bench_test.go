@@ -4,6 +4,7 @@ package res_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +27,8 @@ import (
 // NATS server. Over NATS, a plain nats.go responder that replies the same
 // bytes runs in the same benchmark as a baseline, with the same number of
 // requests in flight, so that the ratio SDK/raw shows what the SDK costs
-// on top of NATS.
+// on top of NATS; a second one that decodes and encodes JSON as a real
+// service must gives the ratio SDK/rawjson.
 //
 //	go test -run '^$' -bench . -benchtime 2s
 
@@ -140,9 +142,89 @@ func BenchmarkMock(b *testing.B) {
 	}
 }
 
+// rawJSONResponder returns a nats.go message handler that does for br
+// what any real service must: it decodes the request payload and its
+// params with encoding/json, and encodes the reply with json.Marshal.
+func rawJSONResponder(b *testing.B, br benchRequest) nats.MsgHandler {
+	type request struct {
+		CID    string          `json:"cid"`
+		Params json.RawMessage `json:"params"`
+		Token  json.RawMessage `json:"token"`
+	}
+	type ref struct {
+		RID string `json:"rid"`
+	}
+	type book struct {
+		ID     int    `json:"id"`
+		Title  string `json:"title"`
+		Author ref    `json:"author"`
+	}
+	type rate struct {
+		Stars int `json:"stars"`
+	}
+	type access struct {
+		Get  bool   `json:"get"`
+		Call string `json:"call"`
+	}
+	respond := func(m *nats.Msg, result any) {
+		data, err := json.Marshal(struct {
+			Result any `json:"result"`
+		}{result})
+		if err != nil {
+			panic(err)
+		}
+		_ = m.Respond(data)
+	}
+	decode := func(m *nats.Msg) (request, bool) {
+		var req request
+		if len(m.Data) == 0 {
+			return req, true
+		}
+		if err := json.Unmarshal(m.Data, &req); err != nil {
+			_ = m.Respond([]byte(`{"error":{"code":"system.internalError","message":"Internal error"}}`))
+			return req, false
+		}
+		return req, true
+	}
+	switch br.name {
+	case "get":
+		return func(m *nats.Msg) {
+			if _, ok := decode(m); ok {
+				respond(m, struct {
+					Model book `json:"model"`
+				}{book{ID: 42, Title: "Dune", Author: ref{"bench.author.7"}}})
+			}
+		}
+	case "call":
+		return func(m *nats.Msg) {
+			req, ok := decode(m)
+			if !ok {
+				return
+			}
+			var p rate
+			if err := json.Unmarshal(req.Params, &p); err != nil {
+				_ = m.Respond([]byte(`{"error":{"code":"system.invalidParams","message":"Invalid parameters"}}`))
+				return
+			}
+			respond(m, p)
+		}
+	case "access":
+		return func(m *nats.Msg) {
+			if _, ok := decode(m); ok {
+				respond(m, access{Get: true, Call: "*"})
+			}
+		}
+	}
+	b.Fatalf("no raw JSON responder for %q", br.name)
+	return nil
+}
+
 // BenchmarkNATS measures requests over an embedded NATS server, for the
-// SDK and for a raw nats.go responder, each from one requester connection
-// with inflight requests at a time.
+// SDK and for two raw nats.go responders, each from one requester
+// connection with inflight requests at a time. The "raw" responder replies
+// fixed bytes: the most NATS can do. The "rawjson" responder decodes the
+// request and encodes its reply with encoding/json, as a real service
+// must: SDK/rawjson is the cost of the SDK against a hand-written service.
 func BenchmarkNATS(b *testing.B) {
 	srv, err := natsembed.Start(natsembed.Options{})
 	if err != nil {
@@ -172,8 +254,8 @@ func BenchmarkNATS(b *testing.B) {
 		<-errc
 	}()
 
-	// The raw responder has its own connection, as the service has, and
-	// replies from its subscription callback.
+	// The raw responders have their own connection, as the service has,
+	// and reply from their subscription callbacks.
 	rawConn, err := nats.Connect(srv.URL())
 	if err != nil {
 		b.Fatal(err)
@@ -185,6 +267,10 @@ func BenchmarkNATS(b *testing.B) {
 		if _, err := rawConn.QueueSubscribe(subject, "raw", func(m *nats.Msg) {
 			_ = m.Respond(reply)
 		}); err != nil {
+			b.Fatal(err)
+		}
+		subject = strings.Replace(fmt.Sprintf(br.subject, "rawjson", 0), ".0", ".*", 1)
+		if _, err := rawConn.QueueSubscribe(subject, "rawjson", rawJSONResponder(b, br)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -204,10 +290,10 @@ func BenchmarkNATS(b *testing.B) {
 	for _, br := range benchRequests {
 		for _, spread := range []int{1, 1000} {
 			for _, inflight := range []int{1, 32} {
-				for _, impl := range []string{"raw", "sdk"} {
-					name := "bench"
-					if impl == "raw" {
-						name = "raw"
+				for _, impl := range []string{"raw", "rawjson", "sdk"} {
+					name := impl
+					if impl == "sdk" {
+						name = "bench"
 					}
 					subjects := make([]string, spread)
 					for i := range subjects {
