@@ -62,8 +62,10 @@ func (s *Service) handleQueryRequest(qe *queryEvent, m *nats.Msg) {
 			if events == nil {
 				events = []resprot.EventEntry{}
 			}
-			raw, _ := marshalJSON(queryEventResult{Events: events})
-			_ = r.send(resprot.Response{Result: raw})
+			e := newEncoder()
+			e.writeRaw(`{"result":`)
+			_ = e.writeValue(queryEventResult{Events: events})
+			_ = r.send(e)
 		}
 	})
 }

@@ -396,8 +396,12 @@ func parseSubject(subj string) (rtype, rname, method string, ok bool) {
 }
 
 func (s *Service) replyError(reply string, e *Error) {
-	data, _ := marshalJSON(resprot.Response{Error: e})
-	_ = s.publish(reply, data)
+	enc := newEncoder()
+	defer enc.free()
+	enc.writeRaw(`{"error":`)
+	_ = enc.writeError(e) // e is one of the predefined errors
+	enc.writeRaw("}")
+	_ = s.publish(reply, enc.buf.Bytes())
 }
 
 // handleRequest runs on the resource's queue: it decodes the payload and
