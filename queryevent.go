@@ -33,6 +33,10 @@ func (r *Request) QueryEvent(cb func(QueryRequest)) error {
 	return r.s.startQueryEvent(r.resource, cb)
 }
 
+// queryInboxPrefix starts the subject of every query event's inbox, as
+// made by nats.NewInbox.
+const queryInboxPrefix = "_INBOX."
+
 // queryEventResult is the result of a query request answered with events.
 // Unlike resprot.QueryResult, it keeps an empty list.
 type queryEventResult struct {

@@ -322,18 +322,22 @@ func (s *Service) readLoop() error {
 // dispatch routes one message to its handler's queue. It runs on the read
 // loop and must not block.
 func (s *Service) dispatch(m *nats.Msg) {
-	s.mu.Lock()
-	flushed, isFlush := s.flushes[m]
-	delete(s.flushes, m)
-	qe := s.queries[m.Subject]
-	s.mu.Unlock()
-	if isFlush {
-		close(flushed)
-		return
-	}
-	if qe != nil {
-		s.queue.add(qe.res.group, func() { s.handleQueryRequest(qe, m) })
-		return
+	// Only flush markers, which have no subject, and query requests, which
+	// come on an inbox, need a look in the maps; requests need no lock.
+	if m.Subject == "" || strings.HasPrefix(m.Subject, queryInboxPrefix) {
+		s.mu.Lock()
+		flushed, isFlush := s.flushes[m]
+		delete(s.flushes, m)
+		qe := s.queries[m.Subject]
+		s.mu.Unlock()
+		if isFlush {
+			close(flushed)
+			return
+		}
+		if qe != nil {
+			s.queue.add(qe.res.group, func() { s.handleQueryRequest(qe, m) })
+			return
+		}
 	}
 	if m.Reply == "" {
 		s.logger.Debug("res: message without reply subject", "subject", m.Subject)

@@ -74,7 +74,7 @@ type Service struct {
 	ownConn *nats.Conn // the connection ListenAndServe opened, closed by Shutdown
 	subs    []*nats.Subscription
 	queries map[string]*queryEvent      // by inbox subject
-	flushes map[*nats.Msg]chan struct{} // flush markers sent on inCh
+	flushes map[*nats.Msg]chan struct{} // flush markers, with no subject, sent on inCh
 }
 
 type serviceState uint8
