@@ -168,6 +168,7 @@ type Request struct {
 	rtype   string // typeAccess ... typeQuery, or "" for no request
 	method  string
 	reply   string // reply subject
+	data    []byte // the payload, until handleRequest decodes it into req
 	req     resprot.Request
 	replied bool
 

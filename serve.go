@@ -351,32 +351,24 @@ func (s *Service) dispatch(m *nats.Msg) {
 		}
 		return
 	}
-	match, found := s.lookup(rname)
+	res, found := s.lookup(rname)
 	if !found {
 		if rtype != typeAccess {
 			s.replyError(m.Reply, ErrNotFound)
 		}
 		return
 	}
-	h := match.Handler
-	if rtype == typeAccess && h.Access == nil {
+	if rtype == typeAccess && res.h.Access == nil {
 		return // another service may own access
 	}
 	r := &Request{
-		resource: resource{
-			s:         s,
-			rname:     rname,
-			params:    match.Params,
-			group:     groupOf(h, rname, match.Params),
-			h:         h,
-			listeners: match.Listeners,
-		},
-		rtype:  rtype,
-		method: method,
-		reply:  m.Reply,
+		resource: res,
+		rtype:    rtype,
+		method:   method,
+		reply:    m.Reply,
+		data:     m.Data,
 	}
-	data := m.Data
-	s.queue.add(r.group, func() { s.handleRequest(r, data) })
+	s.queue.addTask(r.group, r)
 }
 
 // parseSubject splits a request subject into its type, resource name and
@@ -408,9 +400,14 @@ func (s *Service) replyError(reply string, e *Error) {
 	_ = s.publish(reply, enc.buf.Bytes())
 }
 
+// runTask runs the request on the resource's queue: see handleRequest.
+func (r *Request) runTask() { r.s.handleRequest(r) }
+
 // handleRequest runs on the resource's queue: it decodes the payload and
 // calls the handler.
-func (s *Service) handleRequest(r *Request, data []byte) {
+func (s *Service) handleRequest(r *Request) {
+	data := r.data
+	r.data = nil
 	if len(data) > 0 {
 		if err := json.Unmarshal(data, &r.req); err != nil {
 			s.logError(fmt.Errorf("res: malformed request payload: %w", err), "subject", r.subject())

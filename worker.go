@@ -54,7 +54,7 @@ const (
 
 type workGroup struct {
 	key   string
-	tasks fifo[func()] // protected by workQueue.mu
+	tasks fifo[task] // protected by workQueue.mu
 }
 
 func newWorkQueue(limit int) *workQueue {
@@ -64,9 +64,24 @@ func newWorkQueue(limit int) *workQueue {
 	}
 }
 
+// A task is what a workQueue runs.
+type task interface {
+	runTask()
+}
+
+// taskFunc makes a function a task.
+type taskFunc func()
+
+func (f taskFunc) runTask() { f() }
+
 // add queues fn on the group key. It returns false, and does not run fn,
 // once the queue is closed.
 func (q *workQueue) add(key string, fn func()) bool {
+	return q.addTask(key, taskFunc(fn))
+}
+
+// addTask queues t on the group key, as add does.
+func (q *workQueue) addTask(key string, t task) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
@@ -75,7 +90,7 @@ func (q *workQueue) add(key string, fn func()) bool {
 	q.pending++
 	if key != "" {
 		if g := q.groups[key]; g != nil {
-			g.tasks.push(fn) // its worker, or a worker taking it from ready, runs it
+			g.tasks.push(t) // its worker, or a worker taking it from ready, runs it
 			return true
 		}
 	}
@@ -87,7 +102,7 @@ func (q *workQueue) add(key string, fn func()) bool {
 		g = new(workGroup)
 	}
 	g.key = key
-	g.tasks.push(fn)
+	g.tasks.push(t)
 	if key != "" {
 		q.groups[key] = g
 	}
@@ -116,9 +131,9 @@ func (q *workQueue) work(g *workGroup) {
 	wake := make(chan *workGroup, 1)
 	q.mu.Lock()
 	for {
-		fn := g.tasks.pop()
+		t := g.tasks.pop()
 		q.mu.Unlock()
-		fn()
+		t.runTask()
 		q.mu.Lock()
 		q.pending--
 		if q.pending == 0 {
