@@ -18,12 +18,15 @@ import (
 //     last task has run. While it has tasks, it is held by exactly one
 //     worker or it is in ready, never both; a worker that holds a group
 //     runs its tasks one after the other.
-//   - A worker is either running a task, or idle: waiting on its channel
-//     in idle for a group to run (or nil to exit). Workers are started as
-//     groups become ready, until there are limit of them, and exit once
-//     the queue is closed and nothing is ready.
-//   - ready is empty while a worker is idle; it holds groups only when all
-//     limit workers are busy.
+//   - A worker is running a task, waking (started or woken, and about to
+//     look at ready), or idle (waiting on its channel in idle). Workers
+//     are started when there is no idle one, until there are limit of
+//     them, and return once the queue is closed and nothing is ready.
+//   - At most one worker is waking at a time, except after close. If ready
+//     is not empty, a worker is waking or none is idle: the waking worker
+//     wakes the next one when it finds more than one group ready. Work that
+//     comes in a burst is thus taken by the workers already running, one
+//     after the other, and more workers join in only while it lasts.
 //   - pending counts the tasks added and not yet finished; idle waiters
 //     are released when it drops to zero.
 //   - After close, add refuses new tasks; tasks already added still run.
@@ -37,8 +40,9 @@ type workQueue struct {
 	// Protected by mu.
 	groups  map[string]*workGroup // by key, the groups with tasks
 	ready   fifo[*workGroup]      // groups with tasks and no worker
-	idle    []chan *workGroup     // idle workers, the last one idle on top
+	idle    []chan struct{}       // idle workers, the last one idle on top
 	workers int                   // started and not returned
+	waking  int                   // workers started or woken, not yet looking at ready
 	free    []*workGroup          // finished groups, for reuse
 	pending int
 	waiters []chan struct{} // released when pending drops to zero
@@ -106,73 +110,95 @@ func (q *workQueue) addTask(key string, t task) bool {
 	if key != "" {
 		q.groups[key] = g
 	}
-	switch {
-	case len(q.idle) > 0:
-		n := len(q.idle)
-		wake := q.idle[n-1]
-		q.idle = q.idle[:n-1]
-		wake <- g // buffered and empty: does not block
-	case q.workers < q.limit:
-		q.workers++
-		q.wg.Add(1)
-		go q.work(g)
-	default:
-		q.ready.push(g)
-	}
+	q.ready.push(g)
+	q.wake()
 	return true
 }
 
-// work is a worker: it runs the tasks of g, then of the groups it is
-// given or takes from ready, until the queue is closed. After each task
-// of a group that has more, it lets the group wait behind the other ready
-// groups, so that every group gets its turn.
-func (q *workQueue) work(g *workGroup) {
+// wake wakes an idle worker, or starts one, unless a worker is waking
+// already or all are busy. Called with mu held.
+func (q *workQueue) wake() {
+	switch {
+	case q.waking > 0:
+	case len(q.idle) > 0:
+		n := len(q.idle)
+		ch := q.idle[n-1]
+		q.idle = q.idle[:n-1]
+		q.waking++
+		ch <- struct{}{} // buffered and empty: does not block
+	case q.workers < q.limit:
+		q.workers++
+		q.waking++
+		q.wg.Add(1)
+		go q.work()
+	}
+}
+
+// work is a worker. Each time it wakes, it takes a group from ready and
+// runs its tasks, then those of the other groups in ready, until there are
+// none; it then waits to be woken again, or returns once the queue is
+// closed. After each task of a group that has more, it lets the group wait
+// behind the other ready groups, so that every group gets its turn.
+func (q *workQueue) work() {
 	defer q.wg.Done()
-	wake := make(chan *workGroup, 1)
+	wake := make(chan struct{}, 1)
 	q.mu.Lock()
 	for {
-		t := g.tasks.pop()
-		q.mu.Unlock()
-		t.runTask()
-		q.mu.Lock()
-		q.pending--
-		if q.pending == 0 {
-			for _, ch := range q.waiters {
-				close(ch)
-			}
-			q.waiters = nil
-		}
-		if g.tasks.len() > 0 {
-			if q.ready.len() > 0 {
-				q.ready.push(g)
-				g = q.ready.pop()
-			}
-			continue
-		}
-		if g.key != "" {
-			delete(q.groups, g.key)
-		}
-		if len(q.free) < maxFreeGroups && cap(g.tasks.buf) <= maxFreeTasks {
-			g.key = ""
-			q.free = append(q.free, g)
-		}
-		g = nil
+		q.waking--
+		var g *workGroup
 		if q.ready.len() > 0 {
 			g = q.ready.pop()
-			continue
-		}
-		for g == nil {
-			if q.closed {
-				q.workers--
-				q.mu.Unlock()
-				return
+			if q.ready.len() > 0 {
+				q.wake() // more work than this worker can take now
 			}
-			q.idle = append(q.idle, wake)
-			q.mu.Unlock()
-			g = <-wake
-			q.mu.Lock()
 		}
+		for g != nil {
+			t := g.tasks.pop()
+			q.mu.Unlock()
+			t.runTask()
+			q.mu.Lock()
+			q.pending--
+			if q.pending == 0 {
+				for _, ch := range q.waiters {
+					close(ch)
+				}
+				q.waiters = nil
+			}
+			g = q.next(g)
+		}
+		if q.closed {
+			q.workers--
+			q.mu.Unlock()
+			return
+		}
+		q.idle = append(q.idle, wake)
+		q.mu.Unlock()
+		<-wake
+		q.mu.Lock()
 	}
+}
+
+// next returns the group whose task a worker runs after one of g's, or
+// nil if there is none. Called with mu held.
+func (q *workQueue) next(g *workGroup) *workGroup {
+	if g.tasks.len() > 0 {
+		if q.ready.len() > 0 {
+			q.ready.push(g)
+			g = q.ready.pop()
+		}
+		return g
+	}
+	if g.key != "" {
+		delete(q.groups, g.key)
+	}
+	if len(q.free) < maxFreeGroups && cap(g.tasks.buf) <= maxFreeTasks {
+		g.key = ""
+		q.free = append(q.free, g)
+	}
+	if q.ready.len() > 0 {
+		return q.ready.pop()
+	}
+	return nil
 }
 
 // waitIdle waits until every task added so far, and every task those add,
@@ -200,8 +226,9 @@ func (q *workQueue) close() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.closed = true
-	for _, wake := range q.idle {
-		wake <- nil
+	for _, ch := range q.idle {
+		q.waking++
+		ch <- struct{}{}
 	}
 	q.idle = nil
 }
