@@ -31,6 +31,7 @@ import (
 // service must gives the ratio SDK/rawjson.
 //
 //	go test -run '^$' -bench . -benchtime 2s
+//	go test -run '^$' -bench NATSInterleaved -benchtime 20000x -count 5
 
 // benchRequest is one kind of request, with the reply the SDK sends for
 // it, which the raw responder sends too.
@@ -91,26 +92,11 @@ func drive(b *testing.B, inflight int, do func() error) {
 	b.Helper()
 	b.ReportAllocs()
 	cpu0 := cpuTime(b)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var failed atomic.Pointer[error]
 	b.ResetTimer()
-	for range inflight {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				if err := do(); err != nil {
-					failed.CompareAndSwap(nil, &err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	err := run(b.N, inflight, do)
 	b.StopTimer()
-	if err := failed.Load(); err != nil {
-		b.Fatal(*err)
+	if err != nil {
+		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N), "cpu-ns/op")
@@ -226,11 +212,152 @@ func rawJSONResponder(b *testing.B, br benchRequest) nats.MsgHandler {
 // request and encodes its reply with encoding/json, as a real service
 // must: SDK/rawjson is the cost of the SDK against a hand-written service.
 func BenchmarkNATS(b *testing.B) {
+	client := startNATSBench(b)
+	forEachNATSCase(func(name string, br benchRequest, spread, inflight int) {
+		for _, impl := range benchImpls {
+			subjects := benchSubjects(br, impl, spread)
+			b.Run(name+"/"+impl, func(b *testing.B) {
+				var n atomic.Int64
+				drive(b, inflight, func() error {
+					return natsRequest(client, br, subjects[int(n.Add(1))%len(subjects)])
+				})
+			})
+		}
+	})
+}
+
+// BenchmarkNATSInterleaved runs the same requests as BenchmarkNATS, but
+// takes turns between the SDK and the raw responders every few hundred
+// requests, so that the load of a shared machine, which changes from one
+// second to the next, weighs on all three alike. It reports the ratios:
+// sdk/raw and sdk/rawjson compare the rates (1 is as fast), and the
+// cpu-sdk/raw and cpu-sdk/rawjson metrics compare the CPU time per request
+// of the whole process (1 is as cheap). An op is one request to each of
+// the three.
+func BenchmarkNATSInterleaved(b *testing.B) {
+	const turn = 200 // requests per turn
+	client := startNATSBench(b)
+	forEachNATSCase(func(name string, br benchRequest, spread, inflight int) {
+		subjects := make(map[string][]string)
+		for _, impl := range benchImpls {
+			subjects[impl] = benchSubjects(br, impl, spread)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			elapsed := make(map[string]time.Duration)
+			cpu := make(map[string]time.Duration)
+			done := make(map[string]int)
+			for done["sdk"] < b.N {
+				for _, impl := range benchImpls {
+					n := min(turn, b.N-done["sdk"])
+					subj := subjects[impl]
+					var next atomic.Int64
+					cpu0, t0 := cpuTime(b), time.Now()
+					err := run(n, inflight, func() error {
+						return natsRequest(client, br, subj[int(next.Add(1))%len(subj)])
+					})
+					elapsed[impl] += time.Since(t0)
+					cpu[impl] += cpuTime(b) - cpu0
+					if err != nil {
+						b.Fatal(err)
+					}
+					done[impl] += n
+				}
+			}
+			perReq := func(m map[string]time.Duration, impl string) float64 {
+				return float64(m[impl]) / float64(done[impl])
+			}
+			b.ReportMetric(perReq(elapsed, "raw")/perReq(elapsed, "sdk"), "sdk/raw")
+			b.ReportMetric(perReq(elapsed, "rawjson")/perReq(elapsed, "sdk"), "sdk/rawjson")
+			b.ReportMetric(perReq(cpu, "sdk")/perReq(cpu, "raw"), "cpu-sdk/raw")
+			b.ReportMetric(perReq(cpu, "sdk")/perReq(cpu, "rawjson"), "cpu-sdk/rawjson")
+		})
+	})
+}
+
+// benchImpls are the responders of the NATS benchmarks, by the service
+// name they serve.
+var benchImpls = []string{"raw", "rawjson", "sdk"}
+
+// forEachNATSCase calls fn for each case of the NATS benchmarks. "one"
+// sends every request for one resource, which the SDK handles on one
+// queue; "many" spreads them over 1000 resources, each with a queue of
+// its own.
+func forEachNATSCase(fn func(name string, br benchRequest, spread, inflight int)) {
+	for _, br := range benchRequests {
+		for _, spread := range []int{1, 1000} {
+			for _, inflight := range []int{1, 32} {
+				resources := "one"
+				if spread > 1 {
+					resources = "many"
+				}
+				fn(fmt.Sprintf("%s/%s/inflight=%d", br.name, resources, inflight), br, spread, inflight)
+			}
+		}
+	}
+}
+
+// benchSubjects returns the subjects of spread resources for br, served by
+// impl.
+func benchSubjects(br benchRequest, impl string, spread int) []string {
+	name := impl
+	if impl == "sdk" {
+		name = "bench"
+	}
+	subjects := make([]string, spread)
+	for i := range subjects {
+		subjects[i] = fmt.Sprintf(br.subject, name, i)
+	}
+	return subjects
+}
+
+// natsRequest sends br on subject and checks the reply.
+func natsRequest(client *nats.Conn, br benchRequest, subject string) error {
+	m, err := client.Request(subject, br.payload, waitTimeout)
+	if err != nil {
+		return err
+	}
+	if string(m.Data) != string(br.reply) {
+		return fmt.Errorf("reply %s, want %s", m.Data, br.reply)
+	}
+	return nil
+}
+
+// run makes n calls of do from inflight goroutines, and returns the first
+// error.
+func run(n, inflight int, do func() error) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				if err := do(); err != nil {
+					failed.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// startNATSBench starts an embedded NATS server with the benchmark service
+// and the raw responders on it, each with a connection of its own, and
+// returns a requester connection. Everything stops when b is done.
+func startNATSBench(b *testing.B) *nats.Conn {
+	b.Helper()
 	srv, err := natsembed.Start(natsembed.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer srv.Shutdown()
+	b.Cleanup(srv.Shutdown)
 
 	s := benchService()
 	errc := make(chan error, 1)
@@ -245,22 +372,21 @@ func BenchmarkNATS(b *testing.B) {
 		b.Fatalf("service not serving: %v", err)
 	}
 	watch.Close()
-	defer func() {
+	b.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
 		if err := s.Shutdown(ctx); err != nil {
 			b.Error(err)
 		}
 		<-errc
-	}()
+	})
 
-	// The raw responders have their own connection, as the service has,
-	// and reply from their subscription callbacks.
+	// The raw responders reply from their subscription callbacks.
 	rawConn, err := nats.Connect(srv.URL())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rawConn.Close()
+	b.Cleanup(rawConn.Close)
 	for _, br := range benchRequests {
 		reply := br.reply
 		subject := strings.Replace(fmt.Sprintf(br.subject, "raw", 0), ".0", ".*", 1)
@@ -282,43 +408,6 @@ func BenchmarkNATS(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer client.Close()
-
-	// "one" sends every request for one resource, which the SDK handles
-	// on one queue; "many" spreads them over 1000 resources, each with a
-	// queue of its own.
-	for _, br := range benchRequests {
-		for _, spread := range []int{1, 1000} {
-			for _, inflight := range []int{1, 32} {
-				for _, impl := range []string{"raw", "rawjson", "sdk"} {
-					name := impl
-					if impl == "sdk" {
-						name = "bench"
-					}
-					subjects := make([]string, spread)
-					for i := range subjects {
-						subjects[i] = fmt.Sprintf(br.subject, name, i)
-					}
-					resources := "one"
-					if spread > 1 {
-						resources = "many"
-					}
-					b.Run(fmt.Sprintf("%s/%s/inflight=%d/%s", br.name, resources, inflight, impl), func(b *testing.B) {
-						var n atomic.Int64
-						drive(b, inflight, func() error {
-							subject := subjects[int(n.Add(1))%len(subjects)]
-							m, err := client.Request(subject, br.payload, waitTimeout)
-							if err != nil {
-								return err
-							}
-							if string(m.Data) != string(br.reply) {
-								return fmt.Errorf("reply %s, want %s", m.Data, br.reply)
-							}
-							return nil
-						})
-					})
-				}
-			}
-		}
-	}
+	b.Cleanup(client.Close)
+	return client
 }

@@ -106,7 +106,8 @@ func WithLogger(l *slog.Logger) ServiceOption {
 }
 
 // WithWorkers sets how many handlers may run at the same time, across all
-// resources. Default: 32.
+// resources. The service runs them on as many long-lived goroutines,
+// started as they are needed. Default: 32.
 func WithWorkers(n int) ServiceOption {
 	return func(s *Service) {
 		if n < 1 {
