@@ -11,6 +11,7 @@
 package mq
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"strconv"
@@ -154,7 +155,7 @@ func (c *Client) Subscribe(subject string, h Handler) (func(), error) {
 		return nil, err
 	}
 	c.handlers[s] = h
-	c.log.Log(nil, LevelTrace, "S=> subscribe", "subject", subject)
+	c.log.Log(context.Background(), LevelTrace, "S=> subscribe", "subject", subject)
 	return func() {
 		c.mu.Lock()
 		_, ok := c.handlers[s]
@@ -162,7 +163,7 @@ func (c *Client) Subscribe(subject string, h Handler) (func(), error) {
 		c.mu.Unlock()
 		if ok {
 			_ = s.Unsubscribe()
-			c.log.Log(nil, LevelTrace, "S=> unsubscribe", "subject", subject)
+			c.log.Log(context.Background(), LevelTrace, "S=> unsubscribe", "subject", subject)
 		}
 	}, nil
 }
@@ -195,7 +196,7 @@ func (c *Client) Request(subject string, payload []byte, timeout time.Duration, 
 	r.timer = time.AfterFunc(timeout, func() { c.expire(reply) })
 	c.reqs[reply] = r
 	c.mu.Unlock()
-	c.log.Log(nil, LevelTrace, "<== request", "subject", subject, "payload", string(payload))
+	c.log.Log(context.Background(), LevelTrace, "<== request", "subject", subject, "payload", string(payload))
 	if err := c.nc.PublishRequest(subject, reply, payload); err != nil {
 		c.mu.Lock()
 		_, ok := c.reqs[reply]
@@ -217,7 +218,7 @@ func (c *Client) expire(reply string) {
 	delete(c.reqs, reply)
 	c.mu.Unlock()
 	if ok {
-		c.log.Log(nil, LevelTrace, "x== timeout", "subject", r.subject)
+		c.log.Log(context.Background(), LevelTrace, "x== timeout", "subject", r.subject)
 		r.cb(nil, resprot.ErrTimeout)
 	}
 }
@@ -237,7 +238,7 @@ func (c *Client) dispatch() {
 			h := c.handlers[m.Sub]
 			c.mu.Unlock()
 			if h != nil {
-				c.log.Log(nil, LevelTrace, "=>> event", "subject", m.Subject, "payload", string(m.Data))
+				c.log.Log(context.Background(), LevelTrace, "=>> event", "subject", m.Subject, "payload", string(m.Data))
 				h(m.Subject, m.Data)
 			}
 		}
@@ -255,7 +256,7 @@ func (c *Client) reply(m *nats.Msg) {
 		delete(c.reqs, m.Subject)
 		c.mu.Unlock()
 		r.timer.Stop()
-		c.log.Log(nil, LevelTrace, "==> no responders", "subject", r.subject)
+		c.log.Log(context.Background(), LevelTrace, "==> no responders", "subject", r.subject)
 		r.cb(nil, resprot.ErrNotFound)
 		return
 	}
@@ -265,13 +266,13 @@ func (c *Client) reply(m *nats.Msg) {
 			r.timer.Reset(d)
 		}
 		c.mu.Unlock()
-		c.log.Log(nil, LevelTrace, "==> pre-response", "subject", r.subject, "payload", string(m.Data))
+		c.log.Log(context.Background(), LevelTrace, "==> pre-response", "subject", r.subject, "payload", string(m.Data))
 		return
 	}
 	delete(c.reqs, m.Subject)
 	c.mu.Unlock()
 	r.timer.Stop()
-	c.log.Log(nil, LevelTrace, "==> response", "subject", r.subject, "payload", string(m.Data))
+	c.log.Log(context.Background(), LevelTrace, "==> response", "subject", r.subject, "payload", string(m.Data))
 	r.cb(m.Data, nil)
 }
 

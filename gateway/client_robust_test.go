@@ -1,0 +1,114 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/reskit/res/resprot"
+)
+
+// Robustness: one misbehaving client or service does not hold up the
+// others.
+
+// A client that stops reading does not delay other clients: while its
+// connection is backed up, another client still receives every event, and
+// new requests are still served.
+func TestSlowClientDoesNotBlockOthers(t *testing.T) {
+	s := newSession(t)
+	slow := s.Connect(t)
+	subscribeModel(t, s, slow)
+	fast := s.Connect(t)
+	subscribe(t, s, fast, "test.model", accessGranted, nil)
+
+	slow.StopReading()
+
+	// Enough data to fill the slow client's socket buffers many times over.
+	const events = 400
+	pad := strings.Repeat("x", 32*1024)
+	for i := 0; i < events; i++ {
+		s.Event(t, "test.model", "change", map[string]any{"values": map[string]any{"count": i + 1000, "pad": fmt.Sprintf("%d%s", i, pad)}})
+	}
+	for i := 0; i < events; i++ {
+		ev := changeEvent(t, fast)
+		var data struct {
+			Values struct {
+				Count int `json:"count"`
+			} `json:"values"`
+		}
+		if err := json.Unmarshal(ev.Data, &data); err != nil || data.Values.Count != i+1000 {
+			t.Fatalf("event %d: got %s, want count %d", i, ev.Name, i+1000)
+		}
+	}
+
+	// New clients are still served.
+	c3 := s.Connect(t)
+	creq := c3.Send(t, "call.test.model.method", nil)
+	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+	s.GetRequestOn(t, "call.test.model.method").RespondSuccess(js(`"ok"`))
+	creq.GetResponse(t).AssertResult(t, js(`{"payload":"ok"}`))
+}
+
+func changeEvent(t testing.TB, c *Client) *Event {
+	t.Helper()
+	return c.GetEvent(t).AssertName(t, "test.model.change")
+}
+
+// A client that closes its connection in the middle of requests leaves the
+// gateway serving others.
+func TestClientDisconnectWhileRequestPending(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	c.Send(t, "subscribe.test.model", nil)
+	r := s.GetRequest(t)
+	c.Close()
+	// Answer whatever the gateway asked for; no one is there to read it.
+	r.RespondSuccess(accessGranted)
+	s.AutoRespond("access.test.model", result(accessGranted))
+	s.AutoRespond("get.test.model", result(model(testModel)))
+
+	c2 := s.Connect(t)
+	c2.Request(t, "subscribe.test.model", nil).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
+}
+
+// A service that never answers one resource does not stop the gateway from
+// serving another one at the same time.
+func TestUnansweredRequestDoesNotBlockOthers(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	hung := c.Send(t, "call.test.hung.method", nil)
+	s.GetRequestOn(t, "access.test.hung").RespondSuccess(accessGranted)
+	hungReq := s.GetRequestOn(t, "call.test.hung.method")
+
+	// Another request on the same connection, and one on another
+	// connection, are answered while the first is pending.
+	other := c.Send(t, "call.test.other.method", nil)
+	s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
+	s.GetRequestOn(t, "call.test.other.method").RespondSuccess(js(`1`))
+	other.GetResponse(t).AssertResult(t, js(`{"payload":1}`))
+
+	c2 := s.Connect(t)
+	subscribe(t, s, c2, "test.model", accessGranted, map[string]json.RawMessage{"test.model": model(testModel)}).
+		AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
+
+	hungReq.RespondError(resprot.ErrNotFound)
+	hung.GetResponse(t).AssertError(t, resprot.ErrNotFound)
+}
+
+// Many clients subscribing to one resource all get its events.
+func TestManyClientsFanOut(t *testing.T) {
+	s := newSession(t)
+	s.AutoRespond("access.test.model", result(accessGranted))
+	s.AutoRespond("get.test.model", result(model(testModel)))
+	var clients []*Client
+	for i := 0; i < 20; i++ {
+		c := s.Connect(t)
+		c.Request(t, "subscribe.test.model", nil).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
+		clients = append(clients, c)
+	}
+	s.Event(t, "test.model", "change", js(`{"values":{"name":"all"}}`))
+	for _, c := range clients {
+		c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"all"}}`))
+	}
+}

@@ -1,0 +1,217 @@
+// Command resgateway runs a RES gateway: it serves RES clients over
+// WebSocket with resources from RES services reached over NATS.
+//
+// Its flags are Resgate's. Without --nats it starts an embedded NATS server
+// on 127.0.0.1:4222, so that one command gives a gateway that services on
+// the same machine can join.
+//
+//	go run ./gateway/cmd/resgateway -p 8080
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/reskit/res/gateway"
+	"github.com/reskit/res/internal/natsembed"
+	"github.com/reskit/res/resprot"
+)
+
+// version is the command's version.
+const version = "0.1.0"
+
+const usage = `Usage: resgateway [options]
+
+Server Options:
+    -n, --nats <url>                 NATS Server URL (default: embedded server on 127.0.0.1:4222)
+    -i, --addr <host>                Bind to HOST address (default: 0.0.0.0)
+    -p, --port <port>                HTTP port for client connections (default: 8080)
+    -w, --wspath <path>              WebSocket path for clients (default: /)
+    -a, --apipath <path>             Web resource path for clients (default: /api/)
+    -r, --reqtimeout <milliseconds>  Timeout duration for NATS requests (default: 3000)
+    -u, --headauth <method>          Resource method for header authentication
+    -t, --wsheadauth <method>        Resource method for WebSocket header authentication
+        --wscompression              Enable WebSocket per message compression
+        --resetthrottle <limit>      Limit on parallel requests sent in response to a system reset
+        --referencethrottle <limit>  Limit on parallel requests sent when following references
+
+Logging Options:
+    -D, --debug                      Enable debugging output
+    -V, --trace                      Enable trace logging
+    -DV                              Debug and trace
+
+Common Options:
+    -h, --help                       Show this message
+    -v, --version                    Show version
+`
+
+type options struct {
+	nats, addr, wsPath, apiPath, headAuth, wsHeadAuth string
+	port, reqTimeout, resetThrottle, refThrottle      int
+	wsCompression, debug, trace, version              bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("resgateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	str := func(p *string, short, long, def string) {
+		fs.StringVar(p, short, def, "")
+		fs.StringVar(p, long, def, "")
+	}
+	num := func(p *int, short, long string, def int) {
+		if short != "" {
+			fs.IntVar(p, short, def, "")
+		}
+		fs.IntVar(p, long, def, "")
+	}
+	boolean := func(p *bool, short, long string) {
+		if short != "" {
+			fs.BoolVar(p, short, false, "")
+		}
+		fs.BoolVar(p, long, false, "")
+	}
+	str(&o.nats, "n", "nats", "")
+	str(&o.addr, "i", "addr", "0.0.0.0")
+	num(&o.port, "p", "port", 8080)
+	str(&o.wsPath, "w", "wspath", "/")
+	str(&o.apiPath, "a", "apipath", "/api/")
+	num(&o.reqTimeout, "r", "reqtimeout", 3000)
+	str(&o.headAuth, "u", "headauth", "")
+	str(&o.wsHeadAuth, "t", "wsheadauth", "")
+	boolean(&o.wsCompression, "", "wscompression")
+	num(&o.resetThrottle, "", "resetthrottle", 0)
+	num(&o.refThrottle, "", "referencethrottle", 0)
+	boolean(&o.debug, "D", "debug")
+	boolean(&o.trace, "V", "trace")
+	boolean(&o.version, "v", "version")
+	var expanded []string
+	for _, a := range args {
+		if a == "-DV" || a == "-VD" {
+			expanded = append(expanded, "-D", "-V")
+			continue
+		}
+		expanded = append(expanded, a)
+	}
+	if err := fs.Parse(expanded); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprint(stderr, usage)
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return o, nil
+}
+
+// requestTimeout reads the --reqtimeout value as Resgate does: in
+// milliseconds, except that values up to 10 are taken as seconds.
+func requestTimeout(v int, log *slog.Logger) (time.Duration, error) {
+	switch {
+	case v <= 0:
+		return 0, fmt.Errorf("invalid request timeout %d", v)
+	case v <= 10:
+		log.Warn("request timeout given in seconds is deprecated; use milliseconds", "reqtimeout", v)
+		return time.Duration(v) * time.Second, nil
+	}
+	return time.Duration(v) * time.Millisecond, nil
+}
+
+func newLogger(w io.Writer, o *options) *slog.Logger {
+	level := slog.LevelInfo
+	switch {
+	case o.trace:
+		level = gateway.LevelTrace
+	case o.debug:
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.LevelKey {
+				if l, ok := a.Value.Any().(slog.Level); ok && l <= gateway.LevelTrace {
+					a.Value = slog.StringValue("TRACE")
+				}
+			}
+			return a
+		},
+	}))
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "resgateway:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the gateway until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "resgateway %s (RES protocol %s)\n", version, resprot.ProtocolVersion)
+		return nil
+	}
+	log := newLogger(stderr, o)
+	timeout, err := requestTimeout(o.reqTimeout, log)
+	if err != nil {
+		return err
+	}
+	natsURL := o.nats
+	if natsURL == "" {
+		ns, err := natsembed.Start(natsembed.Options{Port: 4222})
+		if err != nil {
+			return fmt.Errorf("start embedded NATS server on 127.0.0.1:4222 (is a NATS server running there? then pass --nats nats://127.0.0.1:4222): %w", err)
+		}
+		defer ns.Shutdown()
+		natsURL = ns.URL()
+		log.Info("started embedded NATS server; services on this machine can connect to it", "url", natsURL)
+	}
+	addr := o.addr
+	if addr == "0.0.0.0" {
+		addr = ""
+	}
+	g, err := gateway.New(gateway.Config{
+		NATSURL:           natsURL,
+		Addr:              addr,
+		Port:              o.port,
+		WSPath:            o.wsPath,
+		APIPath:           o.apiPath,
+		RequestTimeout:    timeout,
+		HeaderAuth:        o.headAuth,
+		WSHeaderAuth:      o.wsHeadAuth,
+		WSCompression:     o.wsCompression,
+		ResetThrottle:     o.resetThrottle,
+		ReferenceThrottle: o.refThrottle,
+		Logger:            log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := g.Start(); err != nil {
+		return err
+	}
+	log.Info("resgateway started", "version", version, "protocol", resprot.ProtocolVersion, "addr", g.Addr().String())
+	<-ctx.Done()
+	log.Info("stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return g.Stop(sctx)
+}

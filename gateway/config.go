@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Config configures a Gateway. The zero value of every field but NATSURL
+// is a working default.
+type Config struct {
+	// NATSURL is the URL of the NATS server, with any user, password or
+	// token in it. Default: "nats://127.0.0.1:4222".
+	NATSURL string
+	// NATSOptions are added to the options of the NATS connection, for
+	// credentials or TLS. The gateway sets its own reconnect handlers.
+	NATSOptions []nats.Option
+
+	// Addr is the IP address to listen on. Default: "" (all interfaces).
+	Addr string
+	// Port is the port to listen on. Zero picks a free port; Addr then
+	// tells which.
+	Port int
+	// NoHTTP makes Start connect to NATS without listening, for users who
+	// serve Handler with their own server.
+	NoHTTP bool
+	// WSPath is the path of the WebSocket endpoint. Default: "/".
+	WSPath string
+	// APIPath is the path prefix of the HTTP API. Default: "/api/".
+	APIPath string
+
+	// RequestTimeout is the time to wait for a service's reply, unless a
+	// pre-response extends it. Default: 3s.
+	RequestTimeout time.Duration
+	// HeaderAuth is the auth method ("service.resource.method") called
+	// with the headers of every HTTP API request. Empty means none.
+	HeaderAuth string
+	// WSHeaderAuth is the auth method ("service.resource.method") called
+	// with the headers of every WebSocket upgrade. Empty means none.
+	WSHeaderAuth string
+	// WSCompression enables permessage-deflate on WebSocket connections.
+	WSCompression bool
+
+	// UnsubscribeDelay is how long a resource stays cached after its last
+	// subscriber left. Default: 5s. A negative value evicts at once.
+	UnsubscribeDelay time.Duration
+	// ResetThrottle limits the get requests in flight caused by one
+	// system.reset event. Zero means no limit.
+	ResetThrottle int
+	// ReferenceThrottle limits the get requests in flight while one
+	// connection follows references. Zero means no limit.
+	ReferenceThrottle int
+
+	// WSReadLimit is the largest message a client may send, in bytes.
+	// A client sending more is disconnected. Default: 1 MiB.
+	WSReadLimit int64
+	// WSWriteTimeout bounds the writing of one message to a client; a
+	// client that does not read is disconnected. Default: 10s.
+	WSWriteTimeout time.Duration
+	// WSPingInterval is the time between pings to a client. A client that
+	// neither sends anything nor answers for two intervals is
+	// disconnected. Default: 30s.
+	WSPingInterval time.Duration
+	// WSSendQueue is the number of messages that may wait to be written to
+	// one client. A client whose queue overflows is disconnected, so it
+	// cannot delay others. Default: 1024.
+	WSSendQueue int
+
+	// Logger receives the gateway's logs. Traffic is logged at
+	// LevelTrace. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// LevelTrace is the log level of traffic logs: every NATS message and
+// WebSocket frame.
+const LevelTrace = slog.LevelDebug - 4
+
+// withDefaults returns c with defaults filled in, or an error for an
+// invalid setting.
+func (c Config) withDefaults() (Config, error) {
+	if c.NATSURL == "" {
+		c.NATSURL = nats.DefaultURL
+	}
+	if c.Addr != "" && net.ParseIP(c.Addr) == nil {
+		return c, fmt.Errorf("gateway: invalid address %q", c.Addr)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return c, fmt.Errorf("gateway: invalid port %d", c.Port)
+	}
+	if c.WSPath == "" {
+		c.WSPath = "/"
+	}
+	if c.APIPath == "" {
+		c.APIPath = "/api/"
+	}
+	if !strings.HasPrefix(c.WSPath, "/") {
+		return c, fmt.Errorf("gateway: ws path %q must start with /", c.WSPath)
+	}
+	if !strings.HasPrefix(c.APIPath, "/") {
+		return c, fmt.Errorf("gateway: api path %q must start with /", c.APIPath)
+	}
+	if !strings.HasSuffix(c.APIPath, "/") {
+		c.APIPath += "/"
+	}
+	if c.WSPath == c.APIPath {
+		return c, errors.New("gateway: ws path and api path must differ")
+	}
+	if c.RequestTimeout < 0 {
+		return c, errors.New("gateway: negative request timeout")
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 3 * time.Second
+	}
+	for _, a := range []struct{ name, v string }{{"header auth", c.HeaderAuth}, {"ws header auth", c.WSHeaderAuth}} {
+		if a.v != "" && !validAuthMethod(a.v) {
+			return c, fmt.Errorf("gateway: invalid %s method %q", a.name, a.v)
+		}
+	}
+	if c.ResetThrottle < 0 || c.ReferenceThrottle < 0 {
+		return c, errors.New("gateway: negative throttle")
+	}
+	if c.WSReadLimit <= 0 {
+		c.WSReadLimit = 1 << 20
+	}
+	if c.WSWriteTimeout <= 0 {
+		c.WSWriteTimeout = 10 * time.Second
+	}
+	if c.WSPingInterval <= 0 {
+		c.WSPingInterval = 30 * time.Second
+	}
+	if c.WSSendQueue <= 0 {
+		c.WSSendQueue = 1024
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}

@@ -1,0 +1,360 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/reskit/res/gateway/cache"
+	"github.com/reskit/res/resprot"
+)
+
+// transport carries a connection's messages to its client.
+type transport interface {
+	// send queues msg for the client. It must not block; it returns false
+	// when the client is too slow and was disconnected.
+	send(msg []byte) bool
+	// close ends the connection politely, with a close frame.
+	close(code int)
+	// kill ends the connection at once.
+	kill()
+}
+
+// WebSocket close codes used by the gateway.
+const (
+	closeGoingAway = 1001
+	closePolicy    = 1008
+)
+
+// conn is one client connection and everything the gateway knows about it:
+// its token, protocol version, subscriptions and cached access.
+//
+// All of that state is owned by the connection's worker goroutine (run):
+// requests from the client, replies from services, cache events and NATS
+// events are queued with do and handled there one at a time, so none of
+// them needs a lock. Nothing on the worker blocks: service requests are
+// sent with callbacks that queue the reply, and output goes to the
+// transport's bounded queue.
+type conn struct {
+	g    *Gateway
+	cid  string
+	log  *slog.Logger
+	t    transport
+	unsc func() // unsubscribes conn.<cid>.*
+
+	// From the HTTP request that opened the connection; read-only.
+	header     http.Header
+	host       string
+	remoteAddr string
+	uri        string
+
+	// qmu protects the work queue.
+	qmu     sync.Mutex
+	queue   []func()
+	wake    chan struct{}
+	stopped bool
+	done    chan struct{} // closed when the worker has cleaned up
+
+	// Owned by the worker goroutine.
+	protocol int // client protocol version, as major*1e6 + minor*1e3 + patch
+	token    json.RawMessage
+	tid      string
+	subs     map[string]*sub
+	access   map[string]*accessEntry
+	ops      []*op
+	refLoad  int    // reference gets in flight, for ReferenceThrottle
+	refQueue []*sub // references waiting for the throttle
+}
+
+// Protocol versions the gateway distinguishes.
+const (
+	protoLegacy = 1001001 // assumed until the client sends a version request
+	proto1_2_0  = 1002000
+	proto1_2_1  = 1002001
+	protoMine   = 1002003
+)
+
+func newCID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// newConn returns a connection for the client that made request r. It is
+// registered and running once start returns true.
+func newConn(g *Gateway, r *http.Request) *conn {
+	return &conn{
+		g:          g,
+		cid:        newCID(),
+		header:     r.Header.Clone(),
+		host:       r.Host,
+		remoteAddr: r.RemoteAddr,
+		uri:        r.RequestURI,
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		protocol:   protoLegacy,
+		subs:       make(map[string]*sub),
+		access:     make(map[string]*accessEntry),
+	}
+}
+
+// start registers c with the gateway, subscribes to its connection events
+// and starts its worker. It reports false when the gateway is stopping.
+func (c *conn) start(t transport) bool {
+	c.t = t
+	c.log = c.g.log.With("cid", c.cid)
+	if !c.g.addConn(c) {
+		return false
+	}
+	unsub, err := c.g.mq.Subscribe("conn."+c.cid+".*", c.onConnEvent)
+	if err != nil {
+		c.log.Error("gateway: subscribe to connection events", "error", err)
+		c.g.removeConn(c)
+		return false
+	}
+	c.unsc = unsub
+	go c.run()
+	return true
+}
+
+// do queues f to run on the worker. It reports false when the connection
+// is closed.
+func (c *conn) do(f func()) bool {
+	c.qmu.Lock()
+	if c.stopped {
+		c.qmu.Unlock()
+		return false
+	}
+	c.queue = append(c.queue, f)
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// stop makes the worker clean up and exit; queued work is dropped.
+func (c *conn) stop() {
+	c.qmu.Lock()
+	c.stopped = true
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *conn) run() {
+	defer close(c.done)
+	for {
+		c.qmu.Lock()
+		if c.stopped {
+			c.queue = nil
+			c.qmu.Unlock()
+			c.cleanup()
+			return
+		}
+		if len(c.queue) == 0 {
+			c.qmu.Unlock()
+			<-c.wake
+			continue
+		}
+		f := c.queue[0]
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.qmu.Unlock()
+		f()
+	}
+}
+
+// cleanup releases everything the connection holds. It runs on the worker.
+func (c *conn) cleanup() {
+	c.unsc()
+	for _, s := range c.subs {
+		s.removed = true
+		if s.handle != nil {
+			s.handle.Close()
+		}
+	}
+	for _, s := range c.refQueue {
+		s.removed = true
+	}
+	c.subs = nil
+	c.ops = nil
+	c.refQueue = nil
+	c.g.removeConn(c)
+}
+
+// close ends the connection politely (from any goroutine).
+func (c *conn) close(code int) { c.t.close(code) }
+
+// kill ends the connection at once (from any goroutine).
+func (c *conn) kill() { c.t.kill() }
+
+// write sends msg to the client.
+func (c *conn) write(msg []byte) {
+	if c.log.Enabled(context.Background(), LevelTrace) {
+		c.log.Log(context.Background(), LevelTrace, "<-- ws", "msg", string(msg))
+	}
+	if !c.t.send(msg) {
+		c.log.Warn("gateway: client too slow; disconnected")
+	}
+}
+
+type clientRequest struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Params json.RawMessage `json:"params"`
+}
+
+type clientResponse struct {
+	Result any             `json:"result,omitempty"`
+	Error  *resprot.Error  `json:"error,omitempty"`
+	ID     json.RawMessage `json:"id"`
+}
+
+type clientEvent struct {
+	Event string `json:"event"`
+	Data  any    `json:"data,omitempty"`
+}
+
+// reply sends the result of request id; a nil result is left out.
+func (c *conn) reply(id json.RawMessage, result any) {
+	b, err := json.Marshal(clientResponse{Result: result, ID: id})
+	if err != nil {
+		c.replyError(id, resprot.InternalError(err))
+		return
+	}
+	c.write(b)
+}
+
+// replyError sends the error of request id.
+func (c *conn) replyError(id json.RawMessage, err error) {
+	b, _ := json.Marshal(clientResponse{Error: resprot.ToError(err), ID: id})
+	c.write(b)
+}
+
+// event sends event name of resource rid to the client.
+func (c *conn) event(rid, name string, data any) {
+	b, err := json.Marshal(clientEvent{Event: rid + "." + name, Data: data})
+	if err != nil {
+		c.log.Error("gateway: encode event", "error", err)
+		return
+	}
+	c.write(b)
+}
+
+// onConnEvent handles conn.<cid>.<event> (dispatcher goroutine).
+func (c *conn) onConnEvent(subject string, data []byte) {
+	if !strings.HasSuffix(subject, ".token") {
+		return
+	}
+	var ev resprot.TokenEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		c.log.Error("gateway: invalid token event", "error", err)
+		return
+	}
+	c.do(func() { c.setToken(ev.Token, ev.TID) })
+}
+
+// setToken replaces the token. Access granted with the old token is
+// forgotten; subscriptions are checked again unless the old token was null.
+func (c *conn) setToken(token json.RawMessage, tid string) {
+	if resprot.IsNull(token) {
+		token = nil
+	}
+	old := c.token
+	c.token, c.tid = token, tid
+	for rid := range c.access {
+		c.dropAccess(rid)
+	}
+	if old != nil {
+		c.recheckAll(func(string) bool { return true })
+	}
+}
+
+// resetAccess handles the access patterns of a system.reset event.
+func (c *conn) resetAccess(patterns []string) {
+	c.do(func() {
+		match := func(rid string) bool {
+			name, _ := resprot.SplitRID(c.realRID(rid))
+			for _, p := range patterns {
+				if cache.MatchPattern(p, name) {
+					return true
+				}
+			}
+			return false
+		}
+		for rid := range c.access {
+			if match(rid) {
+				c.dropAccess(rid)
+			}
+		}
+		c.recheckAll(match)
+	})
+}
+
+// tokenReset sends an auth request to subject if the connection's token ID
+// is one of tids.
+func (c *conn) tokenReset(tids map[string]bool, subject string) {
+	c.do(func() {
+		if c.tid == "" || !tids[c.tid] {
+			return
+		}
+		payload := c.authPayload(c.token, nil, "", false)
+		err := c.g.mq.Request(subject, payload, 0, func([]byte, error) {})
+		if err != nil {
+			c.log.Error("gateway: token reset auth request", "subject", subject, "error", err)
+		}
+	})
+}
+
+// realRID returns rid with the {cid} tag replaced by the connection ID.
+func (c *conn) realRID(rid string) string {
+	return strings.ReplaceAll(rid, "{cid}", c.cid)
+}
+
+// tokenJSON returns the token for a request payload: null when none.
+func (c *conn) tokenJSON() json.RawMessage {
+	if c.token == nil {
+		return json.RawMessage("null")
+	}
+	return c.token
+}
+
+// authPayload returns the payload of an auth request made with token.
+// Nil params are left out.
+func (c *conn) authPayload(token, params json.RawMessage, query string, isHTTP bool) []byte {
+	if token == nil {
+		token = json.RawMessage("null")
+	}
+	b, _ := json.Marshal(resprot.Request{
+		CID:        c.cid,
+		Params:     params,
+		Token:      token,
+		Header:     c.header,
+		Host:       c.host,
+		RemoteAddr: c.remoteAddr,
+		URI:        c.uri,
+		Query:      query,
+		IsHTTP:     isHTTP,
+	})
+	return b
+}
+
+// request sends a request to a service; cb runs on the worker with the
+// reply.
+func (c *conn) request(subject string, payload []byte, cb func(data []byte, err error)) {
+	err := c.g.mq.Request(subject, payload, 0, func(data []byte, err error) {
+		c.do(func() { cb(data, err) })
+	})
+	if err != nil {
+		cb(nil, err)
+	}
+}

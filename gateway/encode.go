@@ -1,0 +1,146 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/reskit/res/gateway/cache"
+	"github.com/reskit/res/resprot"
+)
+
+// resourceSet is the set of resources sent with a response or an event:
+// the resources the client did not have yet.
+type resourceSet struct {
+	Models      map[string]map[string]json.RawMessage `json:"models,omitempty"`
+	Collections map[string][]json.RawMessage          `json:"collections,omitempty"`
+	Errors      map[string]*resprot.Error             `json:"errors,omitempty"`
+}
+
+func (rs *resourceSet) add(c *conn, rid string, snap cache.Snapshot) {
+	if snap.Kind == cache.KindModel {
+		if rs.Models == nil {
+			rs.Models = make(map[string]map[string]json.RawMessage)
+		}
+		rs.Models[rid] = c.encodeModel(snap.Model)
+		return
+	}
+	if rs.Collections == nil {
+		rs.Collections = make(map[string][]json.RawMessage)
+	}
+	rs.Collections[rid] = c.encodeCollection(snap.Collection)
+}
+
+func (rs *resourceSet) addError(rid string, err *resprot.Error) {
+	if rs.Errors == nil {
+		rs.Errors = make(map[string]*resprot.Error)
+	}
+	rs.Errors[rid] = err
+}
+
+// empty reports whether rs holds nothing; a nil set is empty.
+func (rs *resourceSet) empty() bool {
+	return rs == nil || len(rs.Models) == 0 && len(rs.Collections) == 0 && len(rs.Errors) == 0
+}
+
+func (c *conn) encodeModel(m map[string]resprot.Value) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		out[k] = c.encodeValue(v)
+	}
+	return out
+}
+
+func (c *conn) encodeCollection(vs []resprot.Value) []json.RawMessage {
+	out := make([]json.RawMessage, len(vs))
+	for i, v := range vs {
+		out[i] = c.encodeValue(v)
+	}
+	return out
+}
+
+var dataPlaceholder = json.RawMessage(`"[Data]"`)
+
+// encodeValue encodes v for the client. Clients older than protocol 1.2.1
+// know neither soft references nor data values: they get a soft reference
+// as its bare resource ID and an object or array data value as "[Data]".
+func (c *conn) encodeValue(v resprot.Value) json.RawMessage {
+	switch v.Type {
+	case resprot.ValueReference:
+		b, _ := json.Marshal(struct {
+			RID string `json:"rid"`
+		}{v.RID})
+		return b
+	case resprot.ValueSoftReference:
+		if c.protocol < proto1_2_1 {
+			b, _ := json.Marshal(v.RID)
+			return b
+		}
+		b, _ := json.Marshal(struct {
+			RID  string `json:"rid"`
+			Soft bool   `json:"soft"`
+		}{v.RID, true})
+		return b
+	case resprot.ValueData:
+		if c.protocol < proto1_2_1 {
+			return dataPlaceholder
+		}
+		return append(append([]byte(`{"data":`), v.Inner...), '}')
+	case resprot.ValueDelete:
+		return resprot.DeleteAction
+	}
+	return v.Raw
+}
+
+// sendEvent sends a change, add or remove event of s with the resources
+// it brings.
+func (c *conn) sendEvent(s *sub, ev *cache.Event, rs *resourceSet) {
+	if rs.empty() {
+		rs = nil
+	}
+	switch ev.Name {
+	case resprot.EventChange:
+		values := make(map[string]json.RawMessage, len(ev.Values))
+		for k, v := range ev.Values {
+			values[k] = c.encodeValue(v)
+		}
+		c.event(s.rid, ev.Name, struct {
+			Values map[string]json.RawMessage `json:"values"`
+			*resourceSet
+		}{values, rs})
+	case resprot.EventAdd:
+		c.event(s.rid, ev.Name, struct {
+			Idx   int             `json:"idx"`
+			Value json.RawMessage `json:"value"`
+			*resourceSet
+		}{ev.Idx, c.encodeValue(ev.Value), rs})
+	case resprot.EventRemove:
+		c.event(s.rid, ev.Name, struct {
+			Idx int `json:"idx"`
+		}{ev.Idx})
+	}
+}
+
+// parseResponse decodes a service's reply to a call or auth request. A
+// reply must hold a result, a resource or an error.
+func parseResponse(data []byte, err error) (*resprot.Response, error) {
+	if err != nil {
+		return nil, err
+	}
+	var r resprot.Response
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, resprot.InternalError(err)
+	}
+	if r.Error != nil {
+		return nil, r.Error
+	}
+	if r.Resource != nil {
+		if !resprot.IsValidRID(r.Resource.RID) {
+			return nil, resprot.InternalError(errors.New("invalid resource ID in resource response"))
+		}
+		return &r, nil
+	}
+	if r.Result == nil {
+		return nil, resprot.InternalError(errors.New("response missing result"))
+	}
+	return &r, nil
+}

@@ -1,0 +1,339 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/reskit/res/gateway/cache"
+	"github.com/reskit/res/gateway/internal/mq"
+	"github.com/reskit/res/resprot"
+)
+
+// Gateway is a RES gateway: it serves RES clients over WebSocket (and,
+// later, HTTP) with resources from RES services reached over NATS.
+type Gateway struct {
+	cfg Config
+	log *slog.Logger
+	ws  http.Handler
+	api http.Handler
+
+	// mu protects the fields below.
+	mu       sync.Mutex
+	started  bool
+	stopped  bool
+	nc       *nats.Conn
+	mq       *mq.Client
+	cache    *cache.Cache
+	srv      *http.Server
+	ln       net.Listener
+	serveErr chan error
+	conns    map[string]*conn
+	sysUnsub func()
+
+	// wg counts the goroutines of client connections.
+	wg sync.WaitGroup
+}
+
+// New checks cfg and returns a Gateway. It has no side effects: Start
+// connects and listens.
+func New(cfg Config) (*Gateway, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		conns: make(map[string]*conn),
+	}
+	g.ws = &wsHandler{g: g}
+	g.api = &apiHandler{g: g}
+	return g, nil
+}
+
+// Start connects to NATS and, unless Config.NoHTTP is set, listens and
+// serves HTTP. It returns once the gateway is listening. The NATS
+// connection reconnects by itself when it drops; until it is back, client
+// requests fail with system.serviceUnavailable, and afterwards every cached
+// resource is fetched again so that clients learn what changed meanwhile.
+func (g *Gateway) Start() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.started {
+		return errors.New("gateway: already started")
+	}
+	g.started = true
+	opts := []nats.Option{
+		nats.Name("resgateway"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.RetryOnFailedConnect(true),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			g.log.Error("gateway: nats disconnected", "error", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			g.log.Info("gateway: nats reconnected; resyncing cache", "url", nc.ConnectedUrlRedacted())
+			g.resync()
+		}),
+		nats.ConnectHandler(func(nc *nats.Conn) {
+			g.log.Info("gateway: nats connected", "url", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrSlowConsumer) {
+				g.log.Error("gateway: nats messages dropped (slow consumer); resyncing cache")
+				go g.resync()
+				return
+			}
+			g.log.Error("gateway: nats error", "error", err)
+		}),
+	}
+	opts = append(opts, g.cfg.NATSOptions...)
+	nc, err := nats.Connect(g.cfg.NATSURL, opts...)
+	if err != nil {
+		return fmt.Errorf("gateway: connect to nats: %w", err)
+	}
+	if !nc.IsConnected() {
+		g.log.Warn("gateway: nats not reachable yet; retrying", "url", g.cfg.NATSURL)
+	}
+	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, Logger: g.log})
+	if err != nil {
+		nc.Close()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	g.nc, g.mq = nc, m
+	g.cache = cache.New(cache.Options{
+		Broker:           m,
+		Logger:           g.log,
+		UnsubscribeDelay: g.cfg.UnsubscribeDelay,
+		ResetThrottle:    g.cfg.ResetThrottle,
+	})
+	unsub, err := m.Subscribe("system.*", g.onSystem)
+	if err != nil {
+		g.closeNATS()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	g.sysUnsub = unsub
+	if g.cfg.NoHTTP {
+		return nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.Port)))
+	if err != nil {
+		g.closeNATS()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	g.ln = ln
+	g.srv = &http.Server{
+		Handler:           g.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	}
+	g.serveErr = make(chan error, 1)
+	go func() { g.serveErr <- g.srv.Serve(ln) }()
+	g.log.Info("gateway: listening", "addr", ln.Addr().String(), "wsPath", g.cfg.WSPath, "apiPath", g.cfg.APIPath)
+	return nil
+}
+
+func (g *Gateway) closeNATS() {
+	if g.sysUnsub != nil {
+		g.sysUnsub()
+	}
+	g.mq.Close()
+	g.cache.Close()
+	g.nc.Close()
+}
+
+// Addr returns the address the gateway listens on, or nil before Start or
+// with Config.NoHTTP.
+func (g *Gateway) Addr() net.Addr {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ln == nil {
+		return nil
+	}
+	return g.ln.Addr()
+}
+
+// Handler returns the gateway's HTTP handler: the WebSocket endpoint at
+// Config.WSPath and the HTTP API under Config.APIPath; other paths get a
+// 404 with a system.notFound error. Mount it on your own server with
+// Config.NoHTTP set; it serves clients once Start has returned.
+func (g *Gateway) Handler() http.Handler {
+	return http.HandlerFunc(g.serveHTTP)
+}
+
+func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.RequestURI == "*" {
+		writeHTTPError(w, http.StatusBadRequest, resprot.ErrBadRequest)
+		return
+	}
+	switch p := r.URL.Path; {
+	case p == g.cfg.WSPath:
+		g.ws.ServeHTTP(w, r)
+	case strings.HasPrefix(p, g.cfg.APIPath):
+		g.api.ServeHTTP(w, r)
+	default:
+		writeHTTPError(w, http.StatusNotFound, resprot.ErrNotFound)
+	}
+}
+
+// writeHTTPError writes a RES error as a JSON HTTP response.
+func writeHTTPError(w http.ResponseWriter, status int, e *resprot.Error) {
+	b, _ := json.Marshal(e)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// Stop sends close frames to all WebSocket clients, stops the HTTP server,
+// drains the NATS connection and waits for the gateway's goroutines. When
+// ctx ends first, remaining connections are cut and ctx's error returned.
+func (g *Gateway) Stop(ctx context.Context) error {
+	g.mu.Lock()
+	if !g.started || g.stopped {
+		g.mu.Unlock()
+		return nil
+	}
+	g.stopped = true
+	conns := make([]*conn, 0, len(g.conns))
+	for _, c := range g.conns {
+		conns = append(conns, c)
+	}
+	srv := g.srv
+	g.mu.Unlock()
+
+	var errs []error
+	for _, c := range conns {
+		c.close(closeGoingAway)
+	}
+	if srv != nil {
+		if err := srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+			_ = srv.Close()
+		}
+		if err := <-g.serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	done := make(chan struct{})
+	go func() { g.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		for _, c := range conns {
+			c.kill()
+		}
+		<-done
+		errs = append(errs, ctx.Err())
+	}
+	g.sysUnsub()
+	g.mq.Close()
+	g.cache.Close()
+	if err := g.nc.Drain(); err != nil {
+		g.nc.Close()
+	} else {
+		for !g.nc.IsClosed() {
+			select {
+			case <-ctx.Done():
+				g.nc.Close()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// resync fetches every cached resource again and checks the access of every
+// subscription, since events may have been lost while NATS was away.
+func (g *Gateway) resync() {
+	g.mu.Lock()
+	c := g.cache
+	g.mu.Unlock()
+	if c == nil {
+		return
+	}
+	c.ResetAll()
+	g.forEachConn(func(cn *conn) { cn.resetAccess([]string{">"}) })
+}
+
+func (g *Gateway) forEachConn(f func(*conn)) {
+	g.mu.Lock()
+	list := make([]*conn, 0, len(g.conns))
+	for _, c := range g.conns {
+		list = append(list, c)
+	}
+	g.mu.Unlock()
+	for _, c := range list {
+		f(c)
+	}
+}
+
+// onSystem handles system.reset and system.tokenReset.
+func (g *Gateway) onSystem(subject string, data []byte) {
+	switch subject {
+	case resprot.SubjectSystemReset:
+		var ev resprot.SystemReset
+		if err := json.Unmarshal(data, &ev); err != nil {
+			g.log.Error("gateway: invalid system.reset event", "error", err)
+			return
+		}
+		if len(ev.Resources) > 0 {
+			g.cache.Reset(ev.Resources)
+		}
+		if len(ev.Access) > 0 {
+			g.forEachConn(func(c *conn) { c.resetAccess(ev.Access) })
+		}
+	case resprot.SubjectSystemTokenReset:
+		var ev resprot.TokenReset
+		if err := json.Unmarshal(data, &ev); err != nil {
+			g.log.Error("gateway: invalid system.tokenReset event", "error", err)
+			return
+		}
+		if ev.Subject == "" {
+			g.log.Error("gateway: system.tokenReset event without subject")
+			return
+		}
+		if len(ev.TIDs) == 0 {
+			return
+		}
+		tids := make(map[string]bool, len(ev.TIDs))
+		for _, t := range ev.TIDs {
+			tids[t] = true
+		}
+		g.forEachConn(func(c *conn) { c.tokenReset(tids, ev.Subject) })
+	}
+}
+
+// addConn registers c, or reports false when the gateway is stopping.
+func (g *Gateway) addConn(c *conn) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped || g.mq == nil {
+		return false
+	}
+	g.conns[c.cid] = c
+	g.wg.Add(1)
+	return true
+}
+
+func (g *Gateway) removeConn(c *conn) {
+	g.mu.Lock()
+	delete(g.conns, c.cid)
+	g.mu.Unlock()
+	g.wg.Done()
+}
+
+func validAuthMethod(s string) bool {
+	i := strings.LastIndexByte(s, '.')
+	return i > 0 && resprot.IsValidRID(s[:i]) && resprot.IsValidPart(s[i+1:])
+}

@@ -1,0 +1,177 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/reskit/res/resprot"
+)
+
+// Service protocol, "Response" and "Pre-response", and the gateway's
+// handling of services that do not answer, are missing, or answer badly.
+
+// A request the service does not answer fails with system.timeout, and the
+// gateway keeps serving.
+func TestRequestTimeout(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s *session, c *Client)
+	}{
+		{name: "get", run: func(t *testing.T, s *session, c *Client) {
+			creq := c.Send(t, "subscribe.test.model", nil)
+			s.Serve(t, map[string]func(*Request){
+				"access.test.model": result(accessGranted),
+				"get.test.model":    func(r *Request) { r.Timeout() },
+			})
+			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+		}},
+		{name: "access", run: func(t *testing.T, s *session, c *Client) {
+			s.AutoRespond("get.test.model", result(model(testModel)))
+			creq := c.Send(t, "subscribe.test.model", nil)
+			s.GetRequestOn(t, "access.test.model").Timeout()
+			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+		}},
+		{name: "call", run: func(t *testing.T, s *session, c *Client) {
+			creq := c.Send(t, "call.test.model.method", nil)
+			s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+			s.GetRequestOn(t, "call.test.model.method").Timeout()
+			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+		}},
+		{name: "auth", run: func(t *testing.T, s *session, c *Client) {
+			creq := c.Send(t, "auth.test.login", nil)
+			s.GetRequestOn(t, "auth.test.login").Timeout()
+			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSession(t, withRequestTimeout(500*time.Millisecond))
+			c := s.Connect(t)
+			tt.run(t, s, c)
+
+			// The gateway keeps serving this client and others.
+			creq := c.Send(t, "call.test.other.method", nil)
+			s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
+			s.GetRequestOn(t, "call.test.other.method").RespondSuccess(js(`"ok"`))
+			creq.GetResponse(t).AssertResult(t, js(`{"payload":"ok"}`))
+			c2 := s.Connect(t)
+			subscribe(t, s, c2, "test.second", accessGranted, map[string]json.RawMessage{"test.second": model(`{"a":1}`)}).
+				AssertResult(t, js(`{"models":{"test.second":{"a":1}}}`))
+		})
+	}
+}
+
+// A timed-out get is not cached: the next subscriber makes a new get.
+func TestRequestTimeoutNotCached(t *testing.T) {
+	s := newSession(t, withRequestTimeout(500*time.Millisecond))
+	c := s.Connect(t)
+	creq := c.Send(t, "subscribe.test.model", nil)
+	s.Serve(t, map[string]func(*Request){
+		"access.test.model": result(accessGranted),
+		"get.test.model":    func(r *Request) { r.Timeout() },
+	})
+	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+	subscribeModel(t, s, c)
+}
+
+// "Sets the request timeout. The value is the new timeout in milliseconds
+// calculated from when the requester receives the pre-response."
+func TestPreResponseExtendsTimeout(t *testing.T) {
+	const timeout = time.Second
+	s := newSession(t, withRequestTimeout(timeout))
+	c := s.Connect(t)
+	creq := c.Send(t, "call.test.model.slow", nil)
+	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+	r := s.GetRequestOn(t, "call.test.model.slow")
+	r.RespondRaw([]byte(`timeout:"60000"`))
+	// Let the gateway's own timeout pass twice over: the scenario is a
+	// service slower than the default timeout.
+	time.Sleep(2 * timeout)
+	r.RespondSuccess(js(`"finally"`))
+	creq.GetResponse(t).AssertResult(t, js(`{"payload":"finally"}`))
+}
+
+// A pre-response may also shorten the wait, and the request then times out
+// after the new timeout.
+func TestPreResponseShortensTimeout(t *testing.T) {
+	s := newSession(t, withRequestTimeout(time.Minute))
+	c := s.Connect(t)
+	creq := c.Send(t, "call.test.model.slow", nil)
+	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+	s.GetRequestOn(t, "call.test.model.slow").RespondRaw([]byte(`timeout:"100"`))
+	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+}
+
+// A request with no service listening fails with system.notFound (NATS
+// reports that no one responds), without waiting for the timeout.
+func TestNoResponders(t *testing.T) {
+	s := newSession(t, withRequestTimeout(time.Minute))
+	s.StopListening(t, "call.>")
+	c := s.Connect(t)
+	creq := c.Send(t, "call.test.model.method", nil)
+	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeNotFound)
+
+	s.StopListening(t, "get.>")
+	creq = c.Send(t, "subscribe.test.other", nil)
+	s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
+	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeNotFound)
+}
+
+// A reply that is not a valid response gives system.internalError.
+func TestMalformedResponse(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply string
+	}{
+		{name: "not JSON", reply: `{"result":`},
+		{name: "garbage", reply: `{]`},
+		{name: "JSON array", reply: `[1,2]`},
+		{name: "neither result nor error", reply: `{}`},
+		{name: "error not an object", reply: `{"error":"oops"}`},
+	}
+	for _, tt := range tests {
+		t.Run("call "+tt.name, func(t *testing.T) {
+			s := newSession(t)
+			c := s.Connect(t)
+			creq := c.Send(t, "call.test.model.method", nil)
+			s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+			s.GetRequestOn(t, "call.test.model.method").RespondRaw([]byte(tt.reply))
+			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
+		})
+		t.Run("get "+tt.name, func(t *testing.T) {
+			s := newSession(t)
+			c := s.Connect(t)
+			creq := c.Send(t, "subscribe.test.model", nil)
+			s.Serve(t, map[string]func(*Request){
+				"access.test.model": result(accessGranted),
+				"get.test.model":    rawReply(tt.reply),
+			})
+			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
+		})
+	}
+}
+
+// A malformed access reply means no access; the client gets an error.
+func TestMalformedAccessResponse(t *testing.T) {
+	s := newSession(t)
+	s.AutoRespond("get.test.model", result(model(testModel)))
+	c := s.Connect(t)
+	creq := c.Send(t, "subscribe.test.model", nil)
+	s.GetRequestOn(t, "access.test.model").RespondRaw([]byte(`{"result":`))
+	resp := creq.GetResponse(t)
+	if resp.Error == nil {
+		t.Fatalf("subscribe with a malformed access reply succeeded: %s", resp.raw)
+	}
+}
+
+// A resource response to a call must hold a valid resource ID.
+func TestCallResourceResponseInvalidRID(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	creq := c.Send(t, "call.test.model.method", nil)
+	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+	s.GetRequestOn(t, "call.test.model.method").RespondRaw([]byte(`{"resource":{"rid":"test..bad"}}`))
+	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
+}
