@@ -1,6 +1,6 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startExample, startGateway, connect, closeAll, waitFor, recorder, freePort } from './harness.mjs';
+import { startExample, startGateway, connect, closeAll, waitFor, recorder, freePort, within } from './harness.mjs';
 
 let app;
 before(async () => { app = await startExample('edit-text'); });
@@ -43,7 +43,7 @@ test('a client catches up after its gateway restarts, with changes made meanwhil
 		const reconnected = new Promise(resolve => carol.on('connect', resolve));
 
 		await gw.stop();
-		await disconnected;
+		await within(disconnected, 'the client to notice the gateway is gone');
 
 		// Someone else changes the text while Carol's gateway is down.
 		const dave = connect(app.wsURL);
@@ -51,7 +51,7 @@ test('a client catches up after its gateway restarts, with changes made meanwhil
 		await d.set({ message: 'Changed while Carol was away' });
 
 		gw = await startGateway(app.natsURL, port);
-		await reconnected;
+		await within(reconnected, 'the client to reconnect');
 		await waitFor(() => c.message === 'Changed while Carol was away', 'Carol to see the new text');
 		assert.ok(changes.length > 0, 'Carol got a change event');
 	} finally {

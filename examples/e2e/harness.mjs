@@ -157,12 +157,28 @@ function canConnect(port) {
 }
 
 // connect returns a ResClient for the gateway at wsURL, sending headers
-// with the WebSocket upgrade. The client is disconnected by closeAll.
+// with the WebSocket upgrade. The client is disconnected by closeAll. Its
+// frames property lists the messages the gateway sent it, decoded, for
+// what ResClient does not pass on (such as why a resource was
+// unsubscribed).
 const clients = new Set();
 export function connect(wsURL, { headers } = {}) {
-	const client = new ResClient(() => new WebSocket(wsURL, { headers }));
+	const frames = [];
+	const client = new ResClient(() => {
+		const ws = new WebSocket(wsURL, { headers });
+		ws.on('message', data => frames.push(JSON.parse(data.toString())));
+		return ws;
+	});
+	client.frames = frames;
 	clients.add(client);
 	return client;
+}
+
+// unsubscribeReason returns the reason the gateway gave client for
+// unsubscribing it from rid, or undefined if it did not.
+export function unsubscribeReason(client, rid) {
+	const f = client.frames.find(f => f.event === rid + '.unsubscribe');
+	return f && f.data && f.data.reason;
 }
 
 // closeAll disconnects every client made by connect.
@@ -209,4 +225,26 @@ export async function rejection(promise) {
 		if (err && err.code) return err;
 		throw err;
 	}
+}
+
+// httpAPI fetches url from a gateway's HTTP API. While the bundled gateway
+// answers 501 Not Implemented for its HTTP API, the test is skipped with
+// that reason rather than failed; any other answer is returned.
+export async function httpAPI(t, url, init) {
+	const res = await fetch(url, init);
+	if (res.status === 501) {
+		const body = await res.text();
+		t.skip('the gateway has no HTTP API yet: ' + body);
+		return null;
+	}
+	return res;
+}
+
+// within waits for promise, and fails after timeout with what.
+export function within(promise, what, timeout = patience) {
+	let timer;
+	const fail = new Promise((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeout);
+	});
+	return Promise.race([promise, fail]).finally(() => clearTimeout(timer));
 }

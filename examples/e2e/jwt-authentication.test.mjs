@@ -1,6 +1,6 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startExample, connect, closeAll, waitFor, recorder } from './harness.mjs';
+import { startExample, connect, closeAll, waitFor, recorder, httpAPI } from './harness.mjs';
 
 let app;
 before(async () => { app = await startExample('jwt-authentication'); });
@@ -20,13 +20,15 @@ async function login(user, role) {
 	return cookie.split(';')[0];
 }
 
-test('without a token, access is denied', async () => {
+test('without a token, access is denied', async (t) => {
 	const client = connect(app.wsURL);
 	await assert.rejects(client.get('example.model'), { code: 'system.accessDenied' });
 	await assert.rejects(client.authenticate('auth', 'jwtHeader'), { code: 'system.invalidParams' });
 
-	const res = await fetch(app.url + '/api/example/model');
-	assert.equal(res.status, 401);
+	await t.test('over HTTP too', async (t) => {
+		const res = await httpAPI(t, app.url + '/api/example/model');
+		if (res) assert.equal(res.status, 401);
+	});
 });
 
 test('a bad token is refused', async () => {
@@ -55,20 +57,21 @@ test('an editor reads and changes the model, and a viewer sees the change', asyn
 	assert.equal(e.message, 'Edited by an editor');
 });
 
-test('the HTTP API uses the same cookie', async () => {
+test('the HTTP API uses the same cookie', async (t) => {
 	const cookie = await login('carol', 'editor');
-	const set = await fetch(app.url + '/api/example/model/set', {
+	const who = await fetch(app.url + '/whoami', { headers: { Cookie: cookie } });
+	assert.deepEqual(await who.json(), { user: 'carol', role: 'editor' });
+
+	const set = await httpAPI(t, app.url + '/api/example/model/set', {
 		method: 'POST',
 		headers: { Cookie: cookie, 'Content-Type': 'application/json' },
 		body: JSON.stringify({ message: 'Edited over HTTP' })
 	});
+	if (!set) return;
 	assert.ok(set.ok, `set answered ${set.status}`);
 	const res = await fetch(app.url + '/api/example/model', { headers: { Cookie: cookie } });
 	assert.equal(res.status, 200);
 	assert.deepEqual(await res.json(), { message: 'Edited over HTTP' });
-
-	const who = await fetch(app.url + '/whoami', { headers: { Cookie: cookie } });
-	assert.deepEqual(await who.json(), { user: 'carol', role: 'editor' });
 });
 
 test('logout clears the cookie', async () => {

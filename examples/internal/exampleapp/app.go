@@ -60,6 +60,16 @@ type App struct {
 	Background []func(ctx context.Context)
 }
 
+// logLevel is the level of the log of an example, set by its -v flag.
+var logLevel = new(slog.LevelVar)
+
+// The services of an example log to slog's default logger, which they take
+// when they are made: before Main runs. Set it up here, on import, so that
+// everything logs alike, as text to standard error.
+func init() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})))
+}
+
 // Main runs app with the command line of the process and exits when it is
 // interrupted (Ctrl+C or SIGTERM).
 func Main(app App) {
@@ -70,13 +80,10 @@ func Main(app App) {
 	if err != nil {
 		os.Exit(2)
 	}
-	level := slog.LevelInfo
 	if opts.Verbose {
-		level = slog.LevelDebug
+		logLevel.Set(slog.LevelDebug)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	// The services log through slog's default logger: make it this one.
-	slog.SetDefault(log)
+	log := slog.Default()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Run(ctx, app, opts, os.Stdout, log); err != nil {
