@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +30,7 @@ type coreEnv struct {
 
 	mu      sync.Mutex
 	pending []*nats.Msg
+	capture []*nats.Subscription
 }
 
 func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
@@ -47,9 +47,11 @@ func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
 	t.Cleanup(nc.Close)
 	e := &coreEnv{t: t, ns: ns, nc: nc, reqs: make(chan *nats.Msg, 1000)}
 	for _, s := range []string{"access.>", "get.>", "call.>", "auth.>", "query.>"} {
-		if _, err := nc.ChanSubscribe(s, e.reqs); err != nil {
+		sub, err := nc.ChanSubscribe(s, e.reqs)
+		if err != nil {
 			t.Fatal(err)
 		}
+		e.capture = append(e.capture, sub)
 	}
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
@@ -117,14 +119,15 @@ func (e *coreEnv) noRequest() {
 	if err := e.nc.Flush(); err != nil {
 		e.t.Fatal(err)
 	}
-	for {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for drained := false; !drained; {
 		select {
 		case m := <-e.reqs:
 			e.pending = append(e.pending, m)
-			continue
 		default:
+			drained = true
 		}
-		break
 	}
 	if len(e.pending) > 0 {
 		e.t.Fatalf("unexpected request on %s: %s", e.pending[0].Subject, e.pending[0].Data)
@@ -280,4 +283,27 @@ func jsonEq(t testing.TB, what string, got json.RawMessage, want string) {
 	}
 }
 
-func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }
+type natsMsg = nats.Msg
+
+// tryRequest returns a request to subject that has arrived, waiting for
+// the first request if none is there, or nil.
+func (e *coreEnv) tryRequest(subject string) *nats.Msg {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.pending) == 0 {
+		select {
+		case m := <-e.reqs:
+			e.pending = append(e.pending, m)
+		case <-time.After(wait):
+			return nil
+		}
+	}
+	for i, m := range e.pending {
+		if m.Subject == subject {
+			e.pending = append(e.pending[:i], e.pending[i+1:]...)
+			return m
+		}
+	}
+	return nil
+}
