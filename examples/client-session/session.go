@@ -180,8 +180,8 @@ func (ss *sessions) logout(r res.AuthRequest) {
 	if s := ss.sessionOf(r.CID()); s != nil {
 		ss.end(s)
 	}
-	ss.leave(r.CID())
 	r.TokenEvent(nil)
+	ss.leave(r.CID())
 	r.OK(nil)
 }
 
@@ -197,8 +197,8 @@ func (ss *sessions) refresh(r res.AuthRequest) {
 	if s != nil {
 		ss.join(r.CID(), s)
 	} else {
-		ss.leave(r.CID())
 		r.TokenEvent(nil)
+		ss.leave(r.CID())
 	}
 	r.OK(nil)
 }
