@@ -112,6 +112,28 @@ test('hello-world page', { skip }, async () => {
 	await page.close();
 });
 
+test('hello-world page with ResClient from the CDN', { skip }, async () => {
+	// Run from a folder with no node_modules near it: the page is sent to
+	// the CDN for ResClient, which the browser context answers here.
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'res-examples-cwd-'));
+	let app;
+	try {
+		app = await startExample('hello-world', [], { cwd: dir });
+		assert.match(app.output(), /loads it from https:\/\/cdn\.jsdelivr\.net/);
+		const cdnRequests = [];
+		const page = await context.newPage();
+		page.on('request', r => { if (r.url().startsWith('https://cdn.jsdelivr.net/')) cdnRequests.push(r.url()); });
+		page.on('pageerror', err => pageErrors.push(`${app.url}: ${err.message}`));
+		await page.goto(app.url);
+		await page.locator('#message', { hasText: 'Hello, World!' }).waitFor();
+		assert.deepEqual(cdnRequests, ['https://cdn.jsdelivr.net/npm/resclient@2.5.0/dist/resclient.min.js']);
+		await page.close();
+	} finally {
+		await app?.stop();
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+});
+
 test('edit-text page: typing in one tab shows in another', { skip }, async () => {
 	const app = await open('edit-text');
 	const tab1 = await newPage(app.url);

@@ -109,10 +109,11 @@ export function startProcess(cmd, args, { cwd = examplesDir } = {}) {
 }
 
 // startExample starts example name on free loopback ports and waits until
-// it prints where it is. It returns the page's URL, the gateway's
+// it prints where it is. It runs in the examples folder, where it finds
+// ResClient in node_modules, unless cwd says otherwise. It returns the page's URL, the gateway's
 // WebSocket URL, the NATS server's URL and stop().
-export async function startExample(name, args = []) {
-	const p = startProcess(binary(name), ['--addr', '127.0.0.1', '--port', '0', ...args]);
+export async function startExample(name, args = [], { cwd } = {}) {
+	const p = startProcess(binary(name), ['--addr', '127.0.0.1', '--port', '0', ...args], { cwd });
 	const [, url] = await p.waitForOutput(/open (http:\/\/\S+) in a browser/);
 	const [, natsURL] = await p.waitForOutput(/NATS server: (\S+)/);
 	return {

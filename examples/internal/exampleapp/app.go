@@ -191,6 +191,11 @@ func Run(ctx context.Context, app App, opts Options, out io.Writer, log *slog.Lo
 	}
 
 	resClient := findResClient(opts.ResClient)
+	if opts.ResClient != "" {
+		if _, err := os.Stat(opts.ResClient); err != nil {
+			return fmt.Errorf("exampleapp: --resclient: %w", err)
+		}
+	}
 	if resClient == "" {
 		log.Info("no local resclient found; the page loads it from " + ResClientCDN)
 	} else {

@@ -1,6 +1,7 @@
 package exampleapp
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"io/fs"
@@ -87,6 +88,9 @@ func newWebHandler(app *App, pages fs.FS, resClient string, cfg webConfig, gw ht
 		app.Routes(mux)
 	}
 	files := http.FileServerFS(pages)
+	if resClient == "" {
+		files = cdnPages(pages, files)
+	}
 	if gw != nil {
 		mux.Handle("/api/", gw)
 	}
@@ -98,6 +102,34 @@ func newWebHandler(app *App, pages fs.FS, resClient string, cfg webConfig, gw ht
 		files.ServeHTTP(w, r)
 	}))
 	return logRequests(mux, log)
+}
+
+// resClientScript is how the pages load ResClient.
+const resClientScript = `src="/_app/resclient.js"`
+
+// cdnPages serves the HTML pages of pages with ResClient's script loaded
+// straight from the CDN, and everything else with files. (Browsers would
+// follow the redirect of /_app/resclient.js too, but a direct URL is
+// clearer in the page, and tests can intercept it.)
+func cdnPages(pages fs.FS, files http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		if name == "" || strings.HasSuffix(name, "/") {
+			name += "index.html"
+		}
+		if !strings.HasSuffix(name, ".html") || r.URL.Path == "/index.html" {
+			files.ServeHTTP(w, r)
+			return
+		}
+		b, err := fs.ReadFile(pages, name)
+		if err != nil {
+			files.ServeHTTP(w, r)
+			return
+		}
+		b = bytes.ReplaceAll(b, []byte(resClientScript), []byte(`src="`+ResClientCDN+`"`))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(b)
+	})
 }
 
 // isWebSocketUpgrade reports whether r asks to open a WebSocket.

@@ -13,7 +13,10 @@ import (
 )
 
 func TestWebHandler(t *testing.T) {
-	pages := fstest.MapFS{"index.html": {Data: []byte("<h1>page</h1>")}}
+	pages := fstest.MapFS{
+		"index.html": {Data: []byte("<h1>page</h1>")},
+		"other.html": {Data: []byte(`<script src="/_app/resclient.js"></script>`)},
+	}
 	gw := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "gateway "+r.URL.Path)
 	})
@@ -44,6 +47,9 @@ func TestWebHandler(t *testing.T) {
 		{"config", newWebHandler(app, pages, rc, webConfig{Gateway: "ws://gw:1"}, gw, log), "/_app/config.js", false, 200, `window.resExample = {"gateway":"ws://gw:1"};`},
 		{"no gateway: no API", newWebHandler(app, pages, rc, webConfig{}, nil, log), "/api/example/model", false, 404, ""},
 		{"no gateway: upgrade gets the page", newWebHandler(app, pages, rc, webConfig{}, nil, log), "/", true, 200, "<h1>page</h1>"},
+		{"page with local resclient", newWebHandler(app, pages, rc, webConfig{}, gw, log), "/other.html", false, 200, `<script src="/_app/resclient.js">`},
+		{"page with resclient from the CDN", newWebHandler(app, pages, "", webConfig{}, gw, log), "/other.html", false, 200, `<script src="` + ResClientCDN + `">`},
+		{"index with resclient from the CDN", newWebHandler(app, pages, "", webConfig{}, gw, log), "/", false, 200, `<h1>page</h1>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
