@@ -85,6 +85,11 @@ func (s *Service) ListenAndServe(url string, opts ...nats.Option) error {
 	s.mu.Unlock()
 	err = s.Serve(nc)
 	if !errors.Is(err, ErrServiceClosed) {
+		s.mu.Lock()
+		if s.state == stateNew {
+			s.ownConn = nil // Serve did not start: the service may serve later
+		}
+		s.mu.Unlock()
 		nc.Close()
 	}
 	return err
