@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,6 +41,11 @@ Server Options:
     -u, --headauth <method>          Resource method for header authentication
     -t, --wsheadauth <method>        Resource method for WebSocket header authentication
         --wscompression              Enable WebSocket per message compression
+        --apiencoding <type>         Encoding for web resources: json, jsonflat (default: json)
+        --putmethod <methodName>     Call method name mapped to HTTP PUT requests
+        --deletemethod <methodName>  Call method name mapped to HTTP DELETE requests
+        --patchmethod <methodName>   Call method name mapped to HTTP PATCH requests
+        --alloworigin <origin>       Allowed origin(s): *, or <scheme>://<hostname>[:<port>] (default: *)
         --resetthrottle <limit>      Limit on parallel requests sent in response to a system reset
         --referencethrottle <limit>  Limit on parallel requests sent when following references
 
@@ -55,6 +61,8 @@ Common Options:
 
 type options struct {
 	nats, addr, wsPath, apiPath, headAuth, wsHeadAuth string
+	apiEncoding, putMethod, deleteMethod, patchMethod string
+	allowOrigin                                       []string
 	port, reqTimeout, resetThrottle, refThrottle      int
 	wsCompression, debug, trace, version              bool
 }
@@ -65,7 +73,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	str := func(p *string, short, long, def string) {
-		fs.StringVar(p, short, def, "")
+		if short != "" {
+			fs.StringVar(p, short, def, "")
+		}
 		fs.StringVar(p, long, def, "")
 	}
 	num := func(p *int, short, long string, def int) {
@@ -89,6 +99,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	str(&o.headAuth, "u", "headauth", "")
 	str(&o.wsHeadAuth, "t", "wsheadauth", "")
 	boolean(&o.wsCompression, "", "wscompression")
+	str(&o.apiEncoding, "", "apiencoding", "json")
+	str(&o.putMethod, "", "putmethod", "")
+	str(&o.deleteMethod, "", "deletemethod", "")
+	str(&o.patchMethod, "", "patchmethod", "")
+	fs.Func("alloworigin", "", func(v string) error {
+		for _, o1 := range strings.Split(v, ";") {
+			if o1 = strings.TrimSpace(o1); o1 != "" {
+				o.allowOrigin = append(o.allowOrigin, o1)
+			}
+		}
+		return nil
+	})
 	num(&o.resetThrottle, "", "resetthrottle", 0)
 	num(&o.refThrottle, "", "referencethrottle", 0)
 	boolean(&o.debug, "D", "debug")
@@ -198,6 +220,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HeaderAuth:        o.headAuth,
 		WSHeaderAuth:      o.wsHeadAuth,
 		WSCompression:     o.wsCompression,
+		APIEncoding:       o.apiEncoding,
+		PUTMethod:         o.putMethod,
+		DELETEMethod:      o.deleteMethod,
+		PATCHMethod:       o.patchMethod,
+		AllowOrigin:       o.allowOrigin,
 		ResetThrottle:     o.resetThrottle,
 		ReferenceThrottle: o.refThrottle,
 		Logger:            log,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +24,16 @@ func TestParseFlags(t *testing.T) {
 		args []string
 		want options
 	}{
-		{"defaults", nil, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000}},
+		{"defaults", nil, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000}},
 		{"short", []string{"-n", "nats://x:1", "-i", "127.0.0.1", "-p", "9000", "-w", "/ws", "-a", "/rest", "-r", "5000", "-D"},
-			options{nats: "nats://x:1", addr: "127.0.0.1", port: 9000, wsPath: "/ws", apiPath: "/rest", reqTimeout: 5000, debug: true}},
+			options{nats: "nats://x:1", addr: "127.0.0.1", port: 9000, wsPath: "/ws", apiPath: "/rest", apiEncoding: "json", reqTimeout: 5000, debug: true}},
 		{"long", []string{"--nats", "nats://x:1", "--port=9001", "--trace", "--wscompression", "--resetthrottle", "3"},
-			options{nats: "nats://x:1", addr: "0.0.0.0", port: 9001, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, trace: true, wsCompression: true, resetThrottle: 3}},
-		{"debug and trace", []string{"-DV"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, debug: true, trace: true}},
-		{"version", []string{"-v"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, version: true}},
+			options{nats: "nats://x:1", addr: "0.0.0.0", port: 9001, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000, trace: true, wsCompression: true, resetThrottle: 3}},
+		{"debug and trace", []string{"-DV"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000, debug: true, trace: true}},
+		{"http api", []string{"--apiencoding", "jsonflat", "--putmethod", "set", "--deletemethod", "delete", "--patchmethod", "patch", "--alloworigin", "http://a.com;https://b.com", "--alloworigin", "http://c.com"},
+			options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "jsonflat", reqTimeout: 3000,
+				putMethod: "set", deleteMethod: "delete", patchMethod: "patch", allowOrigin: []string{"http://a.com", "https://b.com", "http://c.com"}}},
+		{"version", []string{"-v"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000, version: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +41,7 @@ func TestParseFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *got != tt.want {
+			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, *got, tt.want)
 			}
 		})
