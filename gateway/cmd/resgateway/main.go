@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/reskit/res/gateway"
 	"github.com/reskit/res/internal/natsembed"
 	"github.com/reskit/res/resprot"
@@ -49,6 +50,15 @@ Server Options:
         --resetthrottle <limit>      Limit on parallel requests sent in response to a system reset
         --referencethrottle <limit>  Limit on parallel requests sent when following references
 
+Security Options:
+        --tls                        Enable TLS for HTTP and WebSocket (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --creds <file>               NATS user credentials file
+        --natscert <file>            NATS client certificate file
+        --natskey <file>             NATS client certificate key file
+        --natsrootca <file>          NATS root CA file(s); repeat for more
+
 Logging Options:
     -D, --debug                      Enable debugging output
     -V, --trace                      Enable trace logging
@@ -62,7 +72,9 @@ Common Options:
 type options struct {
 	nats, addr, wsPath, apiPath, headAuth, wsHeadAuth string
 	apiEncoding, putMethod, deleteMethod, patchMethod string
-	allowOrigin                                       []string
+	allowOrigin, natsRootCAs                          []string
+	tlsCert, tlsKey, creds, natsCert, natsKey         string
+	tls                                               bool
 	port, reqTimeout, resetThrottle, refThrottle      int
 	wsCompression, debug, trace, version              bool
 }
@@ -103,6 +115,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	str(&o.putMethod, "", "putmethod", "")
 	str(&o.deleteMethod, "", "deletemethod", "")
 	str(&o.patchMethod, "", "patchmethod", "")
+	boolean(&o.tls, "", "tls")
+	str(&o.tlsCert, "", "tlscert", "")
+	str(&o.tlsKey, "", "tlskey", "")
+	str(&o.creds, "", "creds", "")
+	str(&o.natsCert, "", "natscert", "")
+	str(&o.natsKey, "", "natskey", "")
+	fs.Func("natsrootca", "", func(v string) error {
+		o.natsRootCAs = append(o.natsRootCAs, v)
+		return nil
+	})
 	fs.Func("alloworigin", "", func(v string) error {
 		for _, o1 := range strings.Split(v, ";") {
 			if o1 = strings.TrimSpace(o1); o1 != "" {
@@ -206,12 +228,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		natsURL = ns.URL()
 		log.Info("started embedded NATS server; services on this machine can connect to it", "url", natsURL)
 	}
+	var natsOpts []nats.Option
+	if o.creds != "" {
+		natsOpts = append(natsOpts, nats.UserCredentials(o.creds))
+	}
+	if (o.natsCert == "") != (o.natsKey == "") {
+		return errors.New("--natscert and --natskey must be given together")
+	}
+	if o.natsCert != "" {
+		natsOpts = append(natsOpts, nats.ClientCert(o.natsCert, o.natsKey))
+	}
+	if len(o.natsRootCAs) > 0 {
+		natsOpts = append(natsOpts, nats.RootCAs(o.natsRootCAs...))
+	}
+	var certFile, keyFile string
+	if o.tls {
+		if o.tlsCert == "" || o.tlsKey == "" {
+			return errors.New("--tls needs --tlscert and --tlskey")
+		}
+		certFile, keyFile = o.tlsCert, o.tlsKey
+	}
 	addr := o.addr
 	if addr == "0.0.0.0" {
 		addr = ""
 	}
 	g, err := gateway.New(gateway.Config{
 		NATSURL:           natsURL,
+		NATSOptions:       natsOpts,
+		TLSCertFile:       certFile,
+		TLSKeyFile:        keyFile,
 		Addr:              addr,
 		Port:              o.port,
 		WSPath:            o.wsPath,
