@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -63,6 +62,9 @@ Logging Options:
     -D, --debug                      Enable debugging output
     -V, --trace                      Enable trace logging
     -DV                              Debug and trace
+
+Configuration Options:
+    -c, --config <file>              Configuration file in JSON format (created with defaults if missing)
 
 Common Options:
     -h, --help                       Show this message
@@ -126,13 +128,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil
 	})
 	fs.Func("alloworigin", "", func(v string) error {
-		for _, o1 := range strings.Split(v, ";") {
-			if o1 = strings.TrimSpace(o1); o1 != "" {
-				o.allowOrigin = append(o.allowOrigin, o1)
-			}
-		}
+		o.allowOrigin = append(o.allowOrigin, splitOrigins(v)...)
 		return nil
 	})
+	var configFile string
+	str(&configFile, "c", "config", "")
 	num(&o.resetThrottle, "", "resetthrottle", 0)
 	num(&o.refThrottle, "", "referencethrottle", 0)
 	boolean(&o.debug, "D", "debug")
@@ -152,6 +152,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		fmt.Fprint(stderr, usage)
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if configFile != "" {
+		set := make(map[string]bool)
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if err := loadConfigFile(configFile, o, set); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -112,5 +114,41 @@ func TestRunStopsOnCancel(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	// A missing file is written with the defaults.
+	o, err := parseFlags([]string{"-c", path, "-p", "9000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.port != 9000 {
+		t.Errorf("port = %d, want 9000", o.port)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"requestTimeout": 3000`) {
+		t.Errorf("written config lacks the defaults:\n%s", data)
+	}
+	// The file sets what flags do not.
+	if err := os.WriteFile(path, []byte(`{"port":7000,"wsPath":"/ws","allowOrigin":"http://a.com;http://b.com","debug":true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err = parseFlags([]string{"--config", path, "-w", "/other"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.port != 7000 || o.wsPath != "/other" || !o.debug || !reflect.DeepEqual(o.allowOrigin, []string{"http://a.com", "http://b.com"}) {
+		t.Errorf("options %+v: want port 7000 from the file, wsPath /other from the flag, debug, two origins", *o)
+	}
+	if err := os.WriteFile(path, []byte(`{`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFlags([]string{"-c", path}, io.Discard); err == nil {
+		t.Error("malformed config file accepted")
 	}
 }
