@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,6 +151,16 @@ func (g *Gateway) Start() error {
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 	}
 	g.serveErr = make(chan error, 1)
+	if g.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(g.cfg.TLSCertFile, g.cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			g.closeNATS()
+			return fmt.Errorf("gateway: %w", err)
+		}
+		g.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, g.srv.TLSConfig)
+	}
 	go func() { g.serveErr <- g.srv.Serve(ln) }()
 	g.log.Info("gateway: listening", "addr", ln.Addr().String(), "wsPath", g.cfg.WSPath, "apiPath", g.cfg.APIPath)
 	return nil
