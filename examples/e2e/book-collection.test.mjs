@@ -1,6 +1,6 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startExample, connect, closeAll, waitFor, recorder, httpAPI } from './harness.mjs';
+import { startExample, connect, closeAll, waitFor, recorder } from './harness.mjs';
 
 let app;
 before(async () => { app = await startExample('book-collection'); });
@@ -86,13 +86,12 @@ test('a book that does not exist is not found', async () => {
 	await assert.rejects(client.call('library.book.999', 'set', { title: 'X' }), { code: 'system.notFound' });
 });
 
-test('the HTTP API lists and changes books', async (t) => {
-	const res = await httpAPI(t, app.url + '/api/library/book/2/set', {
+test('the HTTP API lists and changes books', async () => {
+	const res = await fetch(app.url + '/api/library/book/2/set', {
 		method: 'POST',
 		headers: { 'Content-Type': 'application/json' },
 		body: JSON.stringify({ author: 'A. Huxley' })
 	});
-	if (!res) return;
 	assert.ok(res.ok, `set answered ${res.status}`);
 	const book = await (await fetch(app.url + '/api/library/book/2')).json();
 	assert.deepEqual(book, { id: 2, title: 'Brave New World', author: 'A. Huxley' });

@@ -228,19 +228,6 @@ export async function rejection(promise) {
 	}
 }
 
-// httpAPI fetches url from a gateway's HTTP API. While the bundled gateway
-// answers 501 Not Implemented for its HTTP API, the test is skipped with
-// that reason rather than failed; any other answer is returned.
-export async function httpAPI(t, url, init) {
-	const res = await fetch(url, init);
-	if (res.status === 501) {
-		const body = await res.text();
-		t.skip('the gateway has no HTTP API yet: ' + body);
-		return null;
-	}
-	return res;
-}
-
 // within waits for promise, and fails after timeout with what.
 export function within(promise, what, timeout = patience) {
 	let timer;
