@@ -95,7 +95,7 @@ func Main(app App) {
 // Run starts app as opts say, writes where to find it to out, and runs it
 // until ctx is done or a service stops with an error. It stops everything it
 // started before it returns.
-func Run(ctx context.Context, app App, opts Options, out io.Writer, log *slog.Logger) (err error) {
+func Run(ctx context.Context, app App, opts Options, out io.Writer, log *slog.Logger) error {
 	if _, err := fs.Stat(app.Web, "web/index.html"); err != nil {
 		return fmt.Errorf("exampleapp: %s has no web page: %w", app.Name, err)
 	}
@@ -109,6 +109,13 @@ func Run(ctx context.Context, app App, opts Options, out io.Writer, log *slog.Lo
 			cleanups[i]()
 		}
 	}()
+
+	// Listen first, so that a port in use fails at once.
+	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Addr, strconv.Itoa(opts.Port)))
+	if err != nil {
+		return fmt.Errorf("exampleapp: %w", err)
+	}
+	cleanups = append(cleanups, func() { _ = ln.Close() })
 
 	natsURL := opts.NATSURL
 	if natsURL == "" {
@@ -191,11 +198,6 @@ func Run(ctx context.Context, app App, opts Options, out io.Writer, log *slog.Lo
 	}
 
 	resClient := findResClient(opts.ResClient)
-	if opts.ResClient != "" {
-		if _, err := os.Stat(opts.ResClient); err != nil {
-			return fmt.Errorf("exampleapp: --resclient: %w", err)
-		}
-	}
 	if resClient == "" {
 		log.Info("no local resclient found; the page loads it from " + ResClientCDN)
 	} else {
@@ -207,10 +209,6 @@ func Run(ctx context.Context, app App, opts Options, out io.Writer, log *slog.Lo
 	}
 	handler := newWebHandler(&app, pages, resClient, webConfig{Gateway: opts.gatewayURL()}, gwHandler, log)
 
-	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Addr, strconv.Itoa(opts.Port)))
-	if err != nil {
-		return fmt.Errorf("exampleapp: %w", err)
-	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()

@@ -5,8 +5,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -124,6 +126,20 @@ func TestRunServiceOnly(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || string(body) != "fake page" {
 		t.Errorf("GET / = %d %q, want 200 %q", res.StatusCode, body, "fake page")
+	}
+}
+
+func TestRunFailsOnPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	err = Run(context.Background(), App{Name: "x", Web: fstest.MapFS{"web/index.html": {}}},
+		Options{Addr: "127.0.0.1", Port: port}, io.Discard, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("Run on a port in use = %v, want an address-in-use error", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 )
 
@@ -101,6 +102,11 @@ func (o *Options) validate() error {
 		}
 		if !strings.Contains(o.NATSURL, "://") {
 			return fmt.Errorf("invalid --nats %q: want a URL such as nats://127.0.0.1:4222", o.NATSURL)
+		}
+	}
+	if o.ResClient != "" {
+		if st, err := os.Stat(o.ResClient); err != nil || st.IsDir() {
+			return fmt.Errorf("invalid --resclient %q: no such file", o.ResClient)
 		}
 	}
 	if o.Gateway != "" {

@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestParseFlags(t *testing.T) {
+	rc := filepath.Join(t.TempDir(), "rc.js")
+	if err := os.WriteFile(rc, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -24,7 +30,7 @@ func TestParseFlags(t *testing.T) {
 			Options{Addr: "localhost", Port: 9001, NATSURL: "nats://127.0.0.1:4222"}},
 		{"embedded nats port", []string{"--nats-port", "4222"}, Options{Addr: "localhost", Port: 8080, NATSPort: 4222}},
 		{"gateway", []string{"--gateway", "wss://example.com/ws"}, Options{Addr: "localhost", Port: 8080, Gateway: "wss://example.com/ws"}},
-		{"resclient and verbose", []string{"--resclient", "rc.js", "-v"}, Options{Addr: "localhost", Port: 8080, ResClient: "rc.js", Verbose: true}},
+		{"resclient and verbose", []string{"--resclient", rc, "-v"}, Options{Addr: "localhost", Port: 8080, ResClient: rc, Verbose: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +57,7 @@ func TestParseFlagsErrors(t *testing.T) {
 		{"nats without scheme", []string{"--nats", "127.0.0.1:4222"}, "invalid --nats"},
 		{"nats-port with nats", []string{"--nats", "nats://h:1", "--nats-port", "4222"}, "cannot be used with --nats"},
 		{"gateway not a websocket", []string{"--gateway", "http://localhost:8080"}, "invalid --gateway"},
+		{"resclient missing", []string{"--resclient", "no/such/file.js"}, "invalid --resclient"},
 		{"unknown flag", []string{"--bogus"}, "flag provided but not defined"},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
 	}
