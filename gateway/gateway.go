@@ -20,8 +20,8 @@ import (
 	"github.com/reskit/res/resprot"
 )
 
-// Gateway is a RES gateway: it serves RES clients over WebSocket (and,
-// later, HTTP) with resources from RES services reached over NATS.
+// Gateway is a RES gateway: it serves RES clients over WebSocket and HTTP
+// with resources from RES services reached over NATS.
 type Gateway struct {
 	cfg Config
 	log *slog.Logger
