@@ -174,6 +174,14 @@ func (s *Service) Serve(conn Conn) error {
 	}
 	s.subs = subs
 	s.mu.Unlock()
+	// A round trip to the server makes sure it has every subscription
+	// before the reset tells gateways to send requests, and before
+	// OnServe tells the user the service is reachable.
+	if f, ok := conn.(interface{ FlushTimeout(time.Duration) error }); ok {
+		if err := f.FlushTimeout(5 * time.Second); err != nil {
+			s.logError(fmt.Errorf("res: flush after subscribing: %w", err))
+		}
+	}
 	s.logger.Info("res: serving", "service", s.name, "subjects", subjects, "queue", s.queueGroup)
 
 	if err := s.ResetAll(); err != nil {

@@ -20,6 +20,7 @@ type fileConfig struct {
 	NATSRootCAs       []string `json:"natsRootCAs"`
 	Addr              *string  `json:"addr"`
 	Port              *int     `json:"port"`
+	MetricsPort       *int     `json:"metricsPort"`
 	WSPath            *string  `json:"wsPath"`
 	APIPath           *string  `json:"apiPath"`
 	APIEncoding       *string  `json:"apiEncoding"`
@@ -50,7 +51,7 @@ func defaultFileConfig(o *options) fileConfig {
 	return fileConfig{
 		NATSURL: &o.nats, NATSCreds: &o.creds, NATSCert: &o.natsCert, NATSKey: &o.natsKey,
 		NATSRootCAs: append([]string{}, o.natsRootCAs...),
-		Addr:        &o.addr, Port: &o.port, WSPath: &o.wsPath, APIPath: &o.apiPath,
+		Addr:        &o.addr, Port: &o.port, MetricsPort: &o.metricsPort, WSPath: &o.wsPath, APIPath: &o.apiPath,
 		APIEncoding: &o.apiEncoding, HeaderAuth: &o.headAuth, WSHeaderAuth: &o.wsHeadAuth,
 		AllowOrigin: &origin, PutMethod: &o.putMethod, DeleteMethod: &o.deleteMethod,
 		PatchMethod: &o.patchMethod, WSCompression: &o.wsCompression,
@@ -111,6 +112,7 @@ func loadConfigFile(path string, o *options, set map[string]bool) error {
 	}
 	str(&o.addr, fc.Addr, "i", "addr")
 	num(&o.port, fc.Port, "p", "port")
+	num(&o.metricsPort, fc.MetricsPort, "m", "metricsport")
 	str(&o.wsPath, fc.WSPath, "w", "wspath")
 	str(&o.apiPath, fc.APIPath, "a", "apipath")
 	str(&o.apiEncoding, fc.APIEncoding, "apiencoding")

@@ -27,7 +27,7 @@ import (
 )
 
 // version is the command's version.
-const version = "0.1.0"
+const version = gateway.Version
 
 const usage = `Usage: resgateway [options]
 
@@ -38,6 +38,7 @@ Server Options:
     -w, --wspath <path>              WebSocket path for clients (default: /)
     -a, --apipath <path>             Web resource path for clients (default: /api/)
     -r, --reqtimeout <milliseconds>  Timeout duration for NATS requests (default: 3000)
+    -m, --metricsport <port>         HTTP port for OpenMetrics connections (default: disabled)
     -u, --headauth <method>          Resource method for header authentication
     -t, --wsheadauth <method>        Resource method for WebSocket header authentication
         --wscompression              Enable WebSocket per message compression
@@ -78,6 +79,7 @@ type options struct {
 	tlsCert, tlsKey, creds, natsCert, natsKey         string
 	tls                                               bool
 	port, reqTimeout, resetThrottle, refThrottle      int
+	metricsPort                                       int
 	wsCompression, debug, trace, version              bool
 }
 
@@ -110,6 +112,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	str(&o.wsPath, "w", "wspath", "/")
 	str(&o.apiPath, "a", "apipath", "/api/")
 	num(&o.reqTimeout, "r", "reqtimeout", 3000)
+	num(&o.metricsPort, "m", "metricsport", 0)
 	str(&o.headAuth, "u", "headauth", "")
 	str(&o.wsHeadAuth, "t", "wsheadauth", "")
 	boolean(&o.wsCompression, "", "wscompression")
@@ -272,6 +275,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HeaderAuth:        o.headAuth,
 		WSHeaderAuth:      o.wsHeadAuth,
 		WSCompression:     o.wsCompression,
+		MetricsPort:       o.metricsPort,
 		APIEncoding:       o.apiEncoding,
 		PUTMethod:         o.putMethod,
 		DELETEMethod:      o.deleteMethod,
