@@ -113,7 +113,7 @@ func Run(ctx context.Context, app App, opts Options, out io.Writer, log *slog.Lo
 	// Listen first, so that a port in use fails at once.
 	ln, err := net.Listen("tcp", net.JoinHostPort(opts.Addr, strconv.Itoa(opts.Port)))
 	if err != nil {
-		return fmt.Errorf("exampleapp: %w", err)
+		return fmt.Errorf("exampleapp: %w (choose another port with --port)", err)
 	}
 	cleanups = append(cleanups, func() { _ = ln.Close() })
 
