@@ -153,6 +153,20 @@ func (c *Cache) Len() int {
 	return n
 }
 
+// Subscriptions returns the number of open subscriptions (Handles) to
+// cached resources.
+func (c *Cache) Subscriptions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, es := range c.names {
+		es.mu.Lock()
+		n += es.count
+		es.mu.Unlock()
+	}
+	return n
+}
+
 // ErrClosed is the error given to subscribers of a closed Cache.
 var ErrClosed = errors.New("cache: closed")
 
@@ -359,9 +373,9 @@ func (t *throttle) done() {
 // decodeResult decodes a service's response into its result, or returns
 // the error the response holds.
 func decodeResult(data []byte) (json.RawMessage, error) {
-	var r resprot.Response
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, resprot.InternalError(err)
+	r, err := resprot.ParseResponse(data)
+	if err != nil {
+		return nil, err
 	}
 	if r.Error != nil {
 		return nil, r.Error
