@@ -1,19 +1,17 @@
 package main
 
 import (
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// loopResult is the outcome of a closed request loop.
+// loopResult is the outcome of closed request loops.
 type loopResult struct {
 	ops     int64
-	errs    int64
 	err     error // the first error
 	elapsed time.Duration
-	lat     summary
+	lat     []latencies
 }
 
 func (r loopResult) rate() float64 {
@@ -21,6 +19,16 @@ func (r loopResult) rate() float64 {
 		return 0
 	}
 	return float64(r.ops) / r.elapsed.Seconds()
+}
+
+// merge adds the outcome of another round.
+func (r *loopResult) merge(o loopResult) {
+	r.ops += o.ops
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
+	if r.err == nil {
+		r.err = o.err
+	}
 }
 
 // opFunc does one operation on worker w's connection and returns the
@@ -32,7 +40,7 @@ type opFunc func(w int) (time.Duration, error)
 // error, since its connection is then unusable.
 func runLoop(workers int, dur time.Duration, maxOps int64, op opFunc) loopResult {
 	parts := make([]latencies, workers)
-	var ops, errs atomic.Int64
+	var ops atomic.Int64
 	var errOnce sync.Once
 	var firstErr error
 	start := time.Now()
@@ -45,7 +53,6 @@ func runLoop(workers int, dur time.Duration, maxOps int64, op opFunc) loopResult
 				t0 := time.Now()
 				d, err := op(w)
 				if err != nil {
-					errs.Add(1)
 					errOnce.Do(func() { firstErr = err })
 					break
 				}
@@ -61,20 +68,8 @@ func runLoop(workers int, dur time.Duration, maxOps int64, op opFunc) loopResult
 	wg.Wait()
 	return loopResult{
 		ops:     ops.Load(),
-		errs:    errs.Load(),
 		err:     firstErr,
 		elapsed: time.Since(start),
-		lat:     summarize(parts),
+		lat:     parts,
 	}
-}
-
-// warmAndRun runs the loop for a tenth of dur (at most a second) without
-// recording it, so that connections, caches and goroutine stacks are warm,
-// then runs it for dur.
-func warmAndRun(workers int, dur time.Duration, maxOps int64, op opFunc) loopResult {
-	warm := runLoop(workers, min(dur/10, time.Second), maxOps, op)
-	if warm.err != nil {
-		return loopResult{errs: warm.errs, err: errors.Join(errors.New("warm-up"), warm.err)}
-	}
-	return runLoop(workers, dur, maxOps, op)
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,7 @@ type options struct {
 	conns    int
 	dur      time.Duration
 	maxOps   int64
+	rounds   int
 	fanConns int
 	fanRate  int
 	memConns int
@@ -44,16 +46,18 @@ var allScenarios = []string{"echo", "nats", "get", "subscribe", "http", "fanout"
 
 func main() {
 	var o options
-	var run, cpuProfile, memChildURL string
+	var run, cpuProfile, traceFile, memChildURL string
 	flag.StringVar(&run, "run", strings.Join(allScenarios, ","), "comma-separated scenarios to run")
 	flag.IntVar(&o.conns, "c", 16, "concurrent clients of the request scenarios (get, subscribe, http, echo, nats)")
 	flag.DurationVar(&o.dur, "d", 5*time.Second, "measured duration of each scenario")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds the request scenarios take turns in, each for d/rounds")
 	flag.Int64Var(&o.maxOps, "max-ops", 10_000_000, "most operations per client in a request scenario")
 	flag.IntVar(&o.fanConns, "fanout-conns", 1000, "connections subscribed in the fan-out scenario")
 	flag.IntVar(&o.fanRate, "fanout-rate", 50, "events per second in the fan-out scenario")
 	flag.IntVar(&o.memConns, "mem-conns", 1000, "connections in the memory scenario")
 	flag.IntVar(&o.memSubs, "mem-subs", 10, "subscriptions per connection in the memory scenario")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&traceFile, "trace", "", "write an execution trace of the whole run to this file")
 	flag.StringVar(&memChildURL, "mem-child", "", "internal: run the clients of the memory scenario against this URL")
 	flag.Parse()
 
@@ -88,6 +92,21 @@ func main() {
 			_ = f.Close()
 		}()
 	}
+	if traceFile != "" {
+		f, err := os.Create(traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "resload:", err)
+			os.Exit(1)
+		}
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, "resload:", err)
+			os.Exit(1)
+		}
+		defer func() {
+			trace.Stop()
+			_ = f.Close()
+		}()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if !report(ctx, os.Stdout, o) {
@@ -113,6 +132,8 @@ func check(o *options, run string) error {
 		return fmt.Errorf("duration must be between 0 and 1m")
 	case o.fanRate < 1 || o.fanRate > 10_000:
 		return fmt.Errorf("fan-out rate must be between 1 and 10000")
+	case o.rounds < 1 || o.rounds > 100:
+		return fmt.Errorf("rounds must be between 1 and 100")
 	case o.maxOps < 1:
 		return fmt.Errorf("max-ops must be positive")
 	}

@@ -21,40 +21,93 @@ const (
 	aimBytesPerCon = 20 << 10
 )
 
+// row is one request scenario of the results table.
+type row struct {
+	key     string
+	name    string
+	setup   setupFunc
+	ratio   bool // compared with the baselines
+	test    *loadTest
+	skipped string
+	res     loopResult
+}
+
 // report runs the chosen scenarios and writes the table. It reports
 // whether every scenario ran without error.
 func report(ctx context.Context, w io.Writer, o options) bool {
 	has := func(s string) bool { return slices.Contains(o.run, s) }
-	progress := func(s string) { fmt.Fprintf(os.Stderr, "resload: running %s...\n", s) }
-	ok := true
-	var rows []row
-	var echo, nats *row
-	for _, sc := range []struct {
-		name string
-		run  func(context.Context, options) row
-		keep **row
-	}{
-		{"echo", runEcho, &echo},
-		{"nats", runRawNATS, &nats},
-		{"get", runCachedGet, nil},
-		{"subscribe", runSubscribe, nil},
-		{"http", runHTTPGet, nil},
+	progress := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "resload: "+format+"\n", args...)
+	}
+	var rows []*row
+	for _, r := range []*row{
+		{key: "echo", name: "baseline: WS echo", setup: setupEcho},
+		{key: "nats", name: "baseline: NATS request/reply", setup: setupRawNATS},
+		{key: "get", name: "cached get (WS)", setup: setupCachedGet, ratio: true},
+		{key: "subscribe", name: "subscribe uncached (WS)", setup: setupSubscribe, ratio: true},
+		{key: "http", name: "HTTP GET cached", setup: setupHTTPGet, ratio: true},
 	} {
-		if !has(sc.name) || ctx.Err() != nil {
-			continue
-		}
-		progress(sc.name)
-		r := sc.run(ctx, o)
-		rows = append(rows, r)
-		if sc.keep != nil {
-			*sc.keep = &r
+		if has(r.key) {
+			rows = append(rows, r)
 		}
 	}
-	var fan *fanoutResult
-	if has("fanout") && ctx.Err() == nil {
-		progress("fanout")
-		f := runFanout(ctx, o)
-		fan = &f
+	byKey := func(k string) *row {
+		for _, r := range rows {
+			if r.key == k && r.test != nil && r.res.err == nil && r.res.ops > 0 {
+				return r
+			}
+		}
+		return nil
+	}
+
+	// Set every request scenario up, warm it up, then let them take turns.
+	for _, r := range rows {
+		if ctx.Err() != nil {
+			break
+		}
+		progress("setting up %s", r.key)
+		t, skip, err := r.setup(ctx, o)
+		r.test, r.skipped, r.res.err = t, skip, err
+		if t != nil {
+			warm := runLoop(o.conns, min(o.dur/10, time.Second), o.maxOps, t.op)
+			r.res.err = warm.err
+		}
+	}
+	for i := range o.rounds {
+		for _, r := range rows {
+			if r.test == nil || r.res.err != nil || ctx.Err() != nil {
+				continue
+			}
+			progress("round %d/%d: %s", i+1, o.rounds, r.key)
+			r.res.merge(runLoop(o.conns, o.dur/time.Duration(o.rounds), o.maxOps, r.test.op))
+		}
+	}
+	for _, r := range rows {
+		if r.test != nil {
+			r.test.close()
+		}
+	}
+
+	var fans []fanoutResult
+	if has("fanout") {
+		for _, f := range []struct {
+			name  string
+			start func() (*fanTarget, error)
+		}{
+			{"baseline: WS fan-out hub", hubFanTarget},
+			{fmt.Sprintf("fan-out %d ev/s", o.fanRate), gatewayFanTarget},
+		} {
+			if ctx.Err() != nil {
+				break
+			}
+			progress("%s", f.name)
+			t, err := f.start()
+			if err != nil {
+				fans = append(fans, fanoutResult{name: f.name, conns: o.fanConns, err: err})
+				continue
+			}
+			fans = append(fans, runFanout(ctx, o, f.name, t))
+		}
 	}
 	var mem *memResult
 	if has("memory") && ctx.Err() == nil {
@@ -63,69 +116,78 @@ func report(ctx context.Context, w io.Writer, o options) bool {
 		mem = &m
 	}
 
+	ok := true
 	fmt.Fprintf(w, "Machine: %d CPUs (nproc), %s, %s %s/%s\n", runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "Request scenarios: %d clients, one request in flight each, %s each (after an untimed warm-up).\n\n", o.conns, o.dur)
+	fmt.Fprintf(w, "Request scenarios: %d clients with one request in flight each, %s each in %d interleaved rounds, after a warm-up.\n\n",
+		o.conns, o.dur, o.rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tconns\tops\tops/s\tp50\tp99\tmax\tvs echo\tvs NATS\t")
+	echo, nats := byKey("echo"), byKey("nats")
 	for _, r := range rows {
-		if r.skipped != "" {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t\t\t\t\t\t\t\n", r.name, r.conns, r.skipped)
+		switch {
+		case r.skipped != "":
+			fmt.Fprintf(tw, "%s\t%d\t%s\t\t\t\t\t\t\t\n", r.name, o.conns, r.skipped)
 			continue
-		}
-		if r.res.err != nil {
+		case r.res.err != nil:
 			ok = false
-			fmt.Fprintf(tw, "%s\t%d\tfailed: %v\t\t\t\t\t\t\t\n", r.name, r.conns, r.res.err)
+			fmt.Fprintf(tw, "%s\t%d\tfailed: %v\t\t\t\t\t\t\t\n", r.name, o.conns, r.res.err)
 			continue
 		}
 		vsEcho, vsNATS := "", ""
-		if r.ratio && echo != nil && echo.res.err == nil && echo.res.ops > 0 {
+		if r.ratio && echo != nil {
 			vsEcho = fmt.Sprintf("%.2f", r.res.rate()/echo.res.rate())
 		}
-		if r.ratio && nats != nil && nats.res.err == nil && nats.res.ops > 0 {
+		if r.ratio && nats != nil {
 			vsNATS = fmt.Sprintf("%.2f", r.res.rate()/nats.res.rate())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", r.name, r.conns, r.res.ops, r.res.rate(),
-			ms(r.res.lat.p50), ms(r.res.lat.p99), ms(r.res.lat.max), vsEcho, vsNATS)
+		lat := summarize(r.res.lat)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t\n", r.name, o.conns, r.res.ops, r.res.rate(),
+			ms(lat.p50), ms(lat.p99), ms(lat.max), vsEcho, vsNATS)
 	}
-	if fan != nil {
-		name := fmt.Sprintf("fan-out %d ev/s", o.fanRate)
-		if fan.err != nil {
+	for _, f := range fans {
+		if f.err != nil {
 			ok = false
-			fmt.Fprintf(tw, "%s\t%d\tfailed: %v\t\t\t\t\t\t\t\n", name, fan.conns, fan.err)
+			fmt.Fprintf(tw, "%s\t%d\tfailed: %v\t\t\t\t\t\t\t\n", f.name, f.conns, f.err)
+			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t\t\t\n", name, fan.conns, fan.got,
-			float64(fan.got)/fan.elapsed.Seconds(), ms(fan.lat.p50), ms(fan.lat.p99), ms(fan.lat.max))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t\t\t\n", f.name, f.conns, f.got,
+			float64(f.got)/f.elapsed.Seconds(), ms(f.lat.p50), ms(f.lat.p99), ms(f.lat.max))
 	}
 	_ = tw.Flush()
 
-	if fan != nil {
-		fmt.Fprintf(w, "\nFan-out: %d events to %d connections: %d of %d deliveries received, %d lost, %d out of sequence.\n",
-			fan.published, fan.conns, fan.got, fan.want, fan.lost(), fan.outOfSeq)
+	for _, f := range fans {
+		if f.err == nil {
+			fmt.Fprintf(w, "\n%s: %d events to %d connections, %d of %d deliveries received, %d lost, %d out of sequence.\n",
+				f.name, f.published, f.conns, f.got, f.want, f.lost(), f.outOfSeq)
+		}
+	}
+	if len(fans) > 0 {
+		fmt.Fprintln(w, "(Fan-out ops/s: deliveries per second; latency: from publishing to a client's receipt.)")
 	}
 	if mem != nil {
 		if mem.err != nil {
 			ok = false
 			fmt.Fprintf(w, "\nMemory: failed: %v\n", mem.err)
 		} else {
-			fmt.Fprintf(w, "\nMemory per idle connection with %d subscriptions (%d connections): heap %s, goroutine stacks %s, total %s; %.1f goroutines.\n",
+			fmt.Fprintf(w, "\nMemory per idle connection with %d subscriptions (%d connections, clients in another process): heap %s, goroutine stacks %s, total %s; %.1f goroutines.\n",
 				mem.subs, mem.conns, kib(mem.heap), kib(mem.stack), kib(mem.heap+mem.stack), mem.goroutines)
 		}
 	}
 
 	fmt.Fprintln(w, "\nAims (2-core machine):")
-	for _, r := range rows {
-		if r.name != "cached get (WS)" || r.res.err != nil || echo == nil || echo.res.err != nil || echo.res.ops == 0 {
-			continue
-		}
-		ratio := r.res.rate() / echo.res.rate()
-		fmt.Fprintf(w, "  cached get >= %.0f%% of echo rate: %.0f%% — %s\n", aimGetVsEcho*100, ratio*100, met(ratio >= aimGetVsEcho))
+	if get := byKey("get"); get != nil && echo != nil {
+		ratio := get.res.rate() / echo.res.rate()
+		fmt.Fprintf(w, "  cached get >= %.0f%% of echo rate: %.0f%% (p50 %s vs %s): %s\n", aimGetVsEcho*100, ratio*100,
+			ms(summarize(get.res.lat).p50), ms(summarize(echo.res.lat).p50), met(ratio >= aimGetVsEcho))
 	}
-	if fan != nil && fan.err == nil {
-		fmt.Fprintf(w, "  fan-out p99 < %s with nothing lost: p99 %s, %d lost — %s\n", ms(aimFanoutP99), ms(fan.lat.p99), fan.lost(),
-			met(fan.lat.p99 < aimFanoutP99 && fan.lost() == 0 && fan.outOfSeq == 0))
+	for _, f := range fans {
+		if f.err == nil {
+			fmt.Fprintf(w, "  %s: p99 < %s with nothing lost: p99 %s, %d lost: %s\n", f.name, ms(aimFanoutP99), ms(f.lat.p99), f.lost(),
+				met(f.lat.p99 < aimFanoutP99 && f.lost() == 0 && f.outOfSeq == 0))
+		}
 	}
 	if mem != nil && mem.err == nil {
-		fmt.Fprintf(w, "  < %s per idle connection: heap %s — %s; heap+stacks %s — %s\n", kib(aimBytesPerCon),
+		fmt.Fprintf(w, "  < %s per idle connection: heap %s: %s; heap and stacks %s: %s\n", kib(aimBytesPerCon),
 			kib(mem.heap), met(mem.heap < aimBytesPerCon), kib(mem.heap+mem.stack), met(mem.heap+mem.stack < aimBytesPerCon))
 	}
 	return ok

@@ -17,70 +17,86 @@ import (
 )
 
 // This file holds the request/response scenarios and their baselines: a
-// fixed number of clients, each sending one request at a time.
+// fixed number of clients, each sending one request at a time. Each
+// scenario is set up once and then run in rounds interleaved with the
+// others, so that a slow spell of a shared machine does not fall on one
+// scenario only.
 
-// row is one line of the results table.
-type row struct {
-	name    string
-	conns   int
-	res     loopResult
-	unit    string // what one operation is
-	skipped string // why the scenario did not run
-	// ratio marks rows compared with the baselines.
-	ratio bool
+// loadTest is a set-up request scenario, ready to run.
+type loadTest struct {
+	op    opFunc
+	close func()
+}
+
+// setupFunc sets a scenario up. It returns skip with a reason, and a nil
+// loadTest, when the scenario cannot run on this gateway.
+type setupFunc func(ctx context.Context, o options) (t *loadTest, skip string, err error)
+
+// cleanups runs functions in reverse order, as defer does.
+type cleanups []func()
+
+func (c *cleanups) add(f func()) { *c = append(*c, f) }
+
+func (c cleanups) run() {
+	for i := len(c) - 1; i >= 0; i-- {
+		c[i]()
+	}
+}
+
+// fail runs the cleanups and returns err, for the error paths of setups.
+func (c cleanups) fail(err error) (*loadTest, string, error) {
+	c.run()
+	return nil, "", err
 }
 
 // cachedGetMethod is the request of the cached get scenario; the echo
 // baseline sends requests of the same size.
 const cachedGetMethod = "get.bench.model"
 
-// runCachedGet measures get requests for a resource that each connection
-// already subscribes to: the resource is cached and the connection's
-// access to it is known, so the gateway answers without asking a service.
-func runCachedGet(ctx context.Context, o options) row {
-	r := row{name: "cached get (WS)", conns: o.conns, unit: "get", ratio: true}
+// setupCachedGet measures get requests for a resource that each
+// connection already subscribes to: the resource is cached and the
+// connection's access to it is known, so the gateway answers without
+// asking a service.
+func setupCachedGet(ctx context.Context, o options) (*loadTest, string, error) {
+	var cl cleanups
 	e, err := startEnv()
 	if err != nil {
-		r.res.err = err
-		return r
+		return nil, "", err
 	}
-	defer e.close()
+	cl.add(e.close)
 	clients, err := dialMany(ctx, e.wsURL, o.conns, 16, func(c *wsClient) error {
 		_, err := c.request("subscribe.bench.model")
 		return err
 	})
 	if err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
-	defer closeAll(clients)
-	r.res = warmAndRun(o.conns, o.dur, o.maxOps, func(w int) (time.Duration, error) {
+	cl.add(func() { closeAll(clients) })
+	return &loadTest{close: cl.run, op: func(w int) (time.Duration, error) {
 		_, err := clients[w].request(cachedGetMethod)
 		return 0, err
-	})
-	return r
+	}}, "", nil
 }
 
-// runSubscribe measures subscribe requests for resources no one asked for
-// before: each one makes the gateway send an access and a get request to
-// the service. Each subscription is then ended with an unsubscribe request
-// that is not timed, so that connections do not pile up subscriptions.
-func runSubscribe(ctx context.Context, o options) row {
-	r := row{name: "subscribe uncached (WS)", conns: o.conns, unit: "subscribe", ratio: true}
+// setupSubscribe measures subscribe requests for resources no one asked
+// for before: each one makes the gateway send an access and a get request
+// to the service. Each subscription is then ended with an unsubscribe
+// request that is not timed, so that connections do not pile up
+// subscriptions.
+func setupSubscribe(ctx context.Context, o options) (*loadTest, string, error) {
+	var cl cleanups
 	e, err := startEnv()
 	if err != nil {
-		r.res.err = err
-		return r
+		return nil, "", err
 	}
-	defer e.close()
+	cl.add(e.close)
 	clients, err := dialMany(ctx, e.wsURL, o.conns, 16, nil)
 	if err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
-	defer closeAll(clients)
+	cl.add(func() { closeAll(clients) })
 	next := make([]int, o.conns)
-	r.res = warmAndRun(o.conns, o.dur, o.maxOps, func(w int) (time.Duration, error) {
+	return &loadTest{close: cl.run, op: func(w int) (time.Duration, error) {
 		next[w]++
 		rid := "bench.item.w" + strconv.Itoa(w) + "n" + strconv.Itoa(next[w])
 		c := clients[w]
@@ -91,22 +107,20 @@ func runSubscribe(ctx context.Context, o options) row {
 		d := time.Since(t0)
 		_, err := c.request("unsubscribe." + rid)
 		return d, err
-	})
-	return r
+	}}, "", nil
 }
 
-// runHTTPGet measures HTTP API GET requests for a cached resource, when the
-// gateway has an HTTP API.
-func runHTTPGet(ctx context.Context, o options) row {
-	r := row{name: "HTTP GET cached", conns: o.conns, unit: "GET", ratio: true}
+// setupHTTPGet measures HTTP API GET requests for a cached resource, when
+// the gateway has an HTTP API.
+func setupHTTPGet(ctx context.Context, o options) (*loadTest, string, error) {
+	var cl cleanups
 	e, err := startEnv()
 	if err != nil {
-		r.res.err = err
-		return r
+		return nil, "", err
 	}
-	defer e.close()
+	cl.add(e.close)
 	tr := &http.Transport{MaxIdleConnsPerHost: o.conns, MaxConnsPerHost: o.conns}
-	defer tr.CloseIdleConnections()
+	cl.add(tr.CloseIdleConnections)
 	client := &http.Client{Transport: tr, Timeout: ioTimeout}
 	url := e.httpURL + "bench/model"
 	get := func() (int, error) {
@@ -122,132 +136,139 @@ func runHTTPGet(ctx context.Context, o options) row {
 		_ = resp.Body.Close()
 		return resp.StatusCode, err
 	}
-	// Keep one WebSocket subscription so that the resource stays cached.
+	// One WebSocket subscription keeps the resource cached.
 	ws, err := dialWS(ctx, e.wsURL)
 	if err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
-	defer ws.close()
+	cl.add(ws.close)
 	if _, err := ws.request("subscribe.bench.model"); err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
 	switch st, err := get(); {
 	case err != nil:
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	case st == http.StatusNotImplemented || st == http.StatusNotFound || st == http.StatusMethodNotAllowed:
-		r.skipped = "skipped: HTTP API not available (status " + strconv.Itoa(st) + ")"
-		return r
+		cl.run()
+		return nil, "skipped: HTTP API not available (status " + strconv.Itoa(st) + ")", nil
 	case st != http.StatusOK:
-		r.res.err = fmt.Errorf("GET %s: status %d", url, st)
-		return r
+		return cl.fail(fmt.Errorf("GET %s: status %d", url, st))
 	}
-	r.res = warmAndRun(o.conns, o.dur, o.maxOps, func(int) (time.Duration, error) {
+	return &loadTest{close: cl.run, op: func(int) (time.Duration, error) {
 		st, err := get()
 		if err == nil && st != http.StatusOK {
 			err = fmt.Errorf("GET %s: status %d", url, st)
 		}
 		return 0, err
-	})
-	return r
+	}}, "", nil
 }
 
-// runEcho is the WebSocket baseline: a server that writes back each
-// message it reads, with the same library, request size and concurrency
-// as the cached get scenario.
-func runEcho(ctx context.Context, o options) row {
-	r := row{name: "baseline: WS echo", conns: o.conns, unit: "echo"}
+// echoServer is a WebSocket server, with the gateway's WebSocket library,
+// that hands each connection to serve.
+type echoServer struct {
+	url      string
+	srv      *http.Server
+	served   chan struct{}
+	handlers sync.WaitGroup
+}
+
+func startEchoServer(serve func(*websocket.Conn)) (*echoServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		r.res.err = err
-		return r
+		return nil, err
 	}
-	var handlers sync.WaitGroup
-	upgrader := websocket.Upgrader{}
-	srv := &http.Server{
+	s := &echoServer{url: "ws://" + ln.Addr().String() + "/", served: make(chan struct{})}
+	var upgrader websocket.Upgrader
+	s.srv = &http.Server{
 		ReadHeaderTimeout: ioTimeout,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			ws, err := upgrader.Upgrade(w, req, nil)
 			if err != nil {
 				return
 			}
-			handlers.Add(1)
-			defer handlers.Done()
+			s.handlers.Add(1)
+			defer s.handlers.Done()
 			defer ws.Close()
-			for {
-				typ, msg, err := ws.ReadMessage()
-				if err != nil {
-					return
-				}
-				if err := ws.WriteMessage(typ, msg); err != nil {
-					return
-				}
-			}
+			serve(ws)
 		}),
 	}
-	served := make(chan struct{})
 	go func() {
-		defer close(served)
-		_ = srv.Serve(ln)
+		defer close(s.served)
+		_ = s.srv.Serve(ln)
 	}()
-	defer func() {
-		_ = srv.Close()
-		<-served
-		handlers.Wait()
-	}()
-	clients, err := dialMany(ctx, "ws://"+ln.Addr().String()+"/", o.conns, 16, nil)
-	if err != nil {
-		r.res.err = err
-		return r
-	}
-	defer closeAll(clients)
-	r.res = warmAndRun(o.conns, o.dur, o.maxOps, func(w int) (time.Duration, error) {
-		_, err := clients[w].request(cachedGetMethod)
-		return 0, err
-	})
-	return r
+	return s, nil
 }
 
-// runRawNATS is the NATS baseline: request/reply with plain nats.go over
+// close stops the server; its clients must be closed first.
+func (s *echoServer) close() {
+	_ = s.srv.Close()
+	<-s.served
+	s.handlers.Wait()
+}
+
+// setupEcho is the WebSocket baseline: a server that writes back each
+// message it reads, with the same library, request size and concurrency
+// as the cached get scenario.
+func setupEcho(ctx context.Context, o options) (*loadTest, string, error) {
+	var cl cleanups
+	s, err := startEchoServer(func(ws *websocket.Conn) {
+		for {
+			typ, msg, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := ws.WriteMessage(typ, msg); err != nil {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	cl.add(s.close)
+	clients, err := dialMany(ctx, s.url, o.conns, 16, nil)
+	if err != nil {
+		return cl.fail(err)
+	}
+	cl.add(func() { closeAll(clients) })
+	return &loadTest{close: cl.run, op: func(w int) (time.Duration, error) {
+		_, err := clients[w].request(cachedGetMethod)
+		return 0, err
+	}}, "", nil
+}
+
+// setupRawNATS is the NATS baseline: request/reply with plain nats.go over
 // the embedded server, with one connection for the requesters (as the
 // gateway has) and one for the responder.
-func runRawNATS(_ context.Context, o options) row {
-	r := row{name: "baseline: raw NATS req/reply", conns: o.conns, unit: "request"}
+func setupRawNATS(_ context.Context, _ options) (*loadTest, string, error) {
+	var cl cleanups
 	ns, err := natsembed.Start(natsembed.Options{Host: "127.0.0.1"})
 	if err != nil {
-		r.res.err = err
-		return r
+		return nil, "", err
 	}
-	defer ns.Shutdown()
+	cl.add(ns.Shutdown)
 	svc, err := nats.Connect(ns.URL(), nats.Name("resload-responder"))
 	if err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
-	defer svc.Close()
+	cl.add(svc.Close)
 	if _, err := svc.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(modelReply) }); err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
 	if err := svc.Flush(); err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
 	nc, err := nats.Connect(ns.URL(), nats.Name("resload-requester"))
 	if err != nil {
-		r.res.err = err
-		return r
+		return cl.fail(err)
 	}
-	defer nc.Close()
+	cl.add(nc.Close)
 	payload := encodeRequest(nil, 1, cachedGetMethod)
-	r.res = warmAndRun(o.conns, o.dur, o.maxOps, func(int) (time.Duration, error) {
+	return &loadTest{close: cl.run, op: func(int) (time.Duration, error) {
 		m, err := nc.Request("bench.echo", payload, ioTimeout)
 		if err == nil && len(m.Data) == 0 {
 			err = errors.New("empty reply")
 		}
 		return 0, err
-	})
-	return r
+	}}, "", nil
 }
