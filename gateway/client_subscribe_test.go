@@ -45,8 +45,8 @@ func TestSubscribeConnectionIDsDiffer(t *testing.T) {
 	cids := map[string]bool{}
 	for i := 0; i < 3; i++ {
 		c := s.Connect(t)
-		creq := c.Send(t, "subscribe.test.model", nil)
 		s.AutoRespond("get.test.model", result(model(testModel)))
+		creq := c.Send(t, "subscribe.test.model", nil)
 		r := s.GetRequestOn(t, "access.test.model")
 		cids[r.CID(t)] = true
 		r.RespondSuccess(accessGranted)
@@ -422,8 +422,8 @@ func TestGetNoEvents(t *testing.T) {
 	// A second client subscribes, so the resource stays cached and events
 	// are handled; it receives the change, the first client does not.
 	c2 := s.Connect(t)
-	creq2 := c2.Send(t, "subscribe.test.model", nil)
 	s.AutoRespond("get.test.model", result(model(testModel)))
+	creq2 := c2.Send(t, "subscribe.test.model", nil)
 	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
 	creq2.GetResponse(t)
 	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))

@@ -19,8 +19,8 @@ func TestUnsubscribe(t *testing.T) {
 	// Events no longer reach the client. A second client keeps the resource
 	// in the cache and shows the event was handled.
 	c2 := s.Connect(t)
-	creq := c2.Send(t, "subscribe.test.model", nil)
 	s.AutoRespond("get.test.model", result(model(testModel)))
+	creq := c2.Send(t, "subscribe.test.model", nil)
 	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
 	creq.GetResponse(t)
 	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
@@ -185,9 +185,9 @@ func TestResubscribeSendsResourceAgain(t *testing.T) {
 	subscribeModel(t, s, c)
 	c.Request(t, "unsubscribe.test.model", nil).AssertResult(t, nil)
 
-	creq := c.Send(t, "subscribe.test.model", nil)
 	// The gateway may still hold the model in its cache, or fetch it again.
 	s.AutoRespond("get.test.model", result(model(testModel)))
+	creq := c.Send(t, "subscribe.test.model", nil)
 	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
 	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
 }

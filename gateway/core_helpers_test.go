@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -117,14 +116,15 @@ func (e *coreEnv) noRequest() {
 	if err := e.nc.Flush(); err != nil {
 		e.t.Fatal(err)
 	}
-	for {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for drained := false; !drained; {
 		select {
 		case m := <-e.reqs:
 			e.pending = append(e.pending, m)
-			continue
 		default:
+			drained = true
 		}
-		break
 	}
 	if len(e.pending) > 0 {
 		e.t.Fatalf("unexpected request on %s: %s", e.pending[0].Subject, e.pending[0].Data)
@@ -279,5 +279,3 @@ func jsonEq(t testing.TB, what string, got json.RawMessage, want string) {
 		t.Fatalf("%s = %s, want %s", what, gb, wb)
 	}
 }
-
-func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }

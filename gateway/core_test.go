@@ -4,12 +4,7 @@ import (
 	"testing"
 
 	"github.com/reskit/res/gateway"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
 
 func TestCoreSubscribeWithReferences(t *testing.T) {
 	e := newCoreEnv(t, gateway.Config{})

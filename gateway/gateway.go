@@ -79,7 +79,16 @@ func (g *Gateway) Start() error {
 		nats.ReconnectWait(time.Second),
 		nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			g.log.Error("gateway: nats disconnected", "error", err)
+			g.mu.Lock()
+			m, stopped := g.mq, g.stopped
+			g.mu.Unlock()
+			if stopped {
+				return
+			}
+			g.log.Error("gateway: nats disconnected; reconnecting", "error", err)
+			if m != nil {
+				m.FailPending(resprot.ErrServiceUnavailable)
+			}
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			g.log.Info("gateway: nats reconnected; resyncing cache", "url", nc.ConnectedUrlRedacted())
@@ -91,7 +100,7 @@ func (g *Gateway) Start() error {
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if errors.Is(err, nats.ErrSlowConsumer) {
 				g.log.Error("gateway: nats messages dropped (slow consumer); resyncing cache")
-				go g.resync()
+				g.resync()
 				return
 			}
 			g.log.Error("gateway: nats error", "error", err)
@@ -100,6 +109,7 @@ func (g *Gateway) Start() error {
 	opts = append(opts, g.cfg.NATSOptions...)
 	nc, err := nats.Connect(g.cfg.NATSURL, opts...)
 	if err != nil {
+		g.stopped = true
 		return fmt.Errorf("gateway: connect to nats: %w", err)
 	}
 	if !nc.IsConnected() {
@@ -107,6 +117,7 @@ func (g *Gateway) Start() error {
 	}
 	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, Logger: g.log})
 	if err != nil {
+		g.stopped = true
 		nc.Close()
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -144,7 +155,9 @@ func (g *Gateway) Start() error {
 	return nil
 }
 
+// closeNATS undoes a Start that failed; the gateway is then stopped.
 func (g *Gateway) closeNATS() {
+	g.stopped = true
 	if g.sysUnsub != nil {
 		g.sysUnsub()
 	}

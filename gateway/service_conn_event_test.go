@@ -23,8 +23,8 @@ func TestTokenEvent(t *testing.T) {
 
 	// Another connection's token is not affected.
 	c2 := s.Connect(t)
-	creq := c2.Send(t, "subscribe.test.model", nil)
 	s.AutoRespond("get.test.model", result(model(testModel)))
+	creq := c2.Send(t, "subscribe.test.model", nil)
 	s.GetRequestOn(t, "access.test.model").AssertField(t, "token", nil).RespondSuccess(accessGranted)
 	creq.GetResponse(t)
 }

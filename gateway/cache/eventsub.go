@@ -415,9 +415,12 @@ func (es *eventSub) update(r *resource, snap Snapshot) {
 	}
 }
 
-// fail handles an error reply to a reset or query request of r.
-func (es *eventSub) fail(r *resource, err error) {
-	if errors.Is(err, resprot.ErrNotFound) {
+// fail handles the failure of a reset or query request of r. Only a
+// service's system.notFound answer deletes the resource; a request that no
+// service received (NATS has no responders, as while services reconnect)
+// leaves it as it is.
+func (es *eventSub) fail(r *resource, err error, answered bool) {
+	if answered && errors.Is(err, resprot.ErrNotFound) {
 		es.apply(r, resprot.EventDelete, nil)
 		return
 	}
@@ -451,12 +454,13 @@ func (es *eventSub) refetched(r *resource, data []byte, err error) {
 	if r.state != stateLoaded || es.dead {
 		return
 	}
-	var raw json.RawMessage
-	if err == nil {
-		raw, err = decodeResult(data)
-	}
 	if err != nil {
-		es.fail(r, err)
+		es.fail(r, err, false)
+		return
+	}
+	raw, err := decodeResult(data)
+	if err != nil {
+		es.fail(r, err, true)
 		return
 	}
 	var res resprot.GetResult

@@ -50,12 +50,13 @@ func (es *eventSub) queryReply(r *resource, data []byte, err error) {
 }
 
 func (es *eventSub) applyQueryReply(r *resource, data []byte, err error) {
-	var raw json.RawMessage
-	if err == nil {
-		raw, err = decodeResult(data)
-	}
 	if err != nil {
-		es.fail(r, err)
+		es.fail(r, err, false)
+		return
+	}
+	raw, err := decodeResult(data)
+	if err != nil {
+		es.fail(r, err, true)
 		return
 	}
 	var res resprot.QueryResult

@@ -137,6 +137,20 @@ func (c *Client) Close() {
 	}
 }
 
+// FailPending ends every request waiting for a reply with err. A gateway
+// calls it when the NATS connection drops, since replies sent meanwhile are
+// lost.
+func (c *Client) FailPending(err error) {
+	c.mu.Lock()
+	reqs := c.reqs
+	c.reqs = make(map[string]*request)
+	c.mu.Unlock()
+	for _, r := range reqs {
+		r.timer.Stop()
+		r.cb(nil, err)
+	}
+}
+
 // Connected reports whether the NATS connection is up.
 func (c *Client) Connected() bool {
 	return c.nc.IsConnected()

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reskit/res/internal/natsembed"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want options
+	}{
+		{"defaults", nil, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000}},
+		{"short", []string{"-n", "nats://x:1", "-i", "127.0.0.1", "-p", "9000", "-w", "/ws", "-a", "/rest", "-r", "5000", "-D"},
+			options{nats: "nats://x:1", addr: "127.0.0.1", port: 9000, wsPath: "/ws", apiPath: "/rest", reqTimeout: 5000, debug: true}},
+		{"long", []string{"--nats", "nats://x:1", "--port=9001", "--trace", "--wscompression", "--resetthrottle", "3"},
+			options{nats: "nats://x:1", addr: "0.0.0.0", port: 9001, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, trace: true, wsCompression: true, resetThrottle: 3}},
+		{"debug and trace", []string{"-DV"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, debug: true, trace: true}},
+		{"version", []string{"-v"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, version: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseFlags(tt.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *got != tt.want {
+				t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, *got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFlagsErrors(t *testing.T) {
+	for _, args := range [][]string{{"--nope"}, {"-p", "x"}, {"extra"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			if _, err := parseFlags(args, io.Discard); err == nil {
+				t.Errorf("parseFlags(%q) succeeded", args)
+			}
+		})
+	}
+}
+
+func TestRequestTimeout(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tests := []struct {
+		in   int
+		want time.Duration
+	}{
+		{3000, 3 * time.Second},
+		{10, 10 * time.Second},
+		{5, 5 * time.Second},
+		{11, 11 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		got, err := requestTimeout(tt.in, log)
+		if err != nil || got != tt.want {
+			t.Errorf("requestTimeout(%d) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	if _, err := requestTimeout(0, log); err == nil {
+		t.Error("requestTimeout(0) succeeded")
+	}
+}
+
+func TestRunVersion(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1.2.3") {
+		t.Errorf("version output %q lacks the protocol version", out.String())
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	ns, err := natsembed.Start(natsembed.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Shutdown()
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--nats", ns.URL(), "-i", "127.0.0.1", "-p", "0"}, io.Discard, &logs)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "resgateway started") {
+		if time.Now().After(deadline) {
+			t.Fatalf("not started; logs:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,37 @@
+// Package gateway is a RES gateway: it serves clients that speak the
+// RES-Client protocol over WebSocket with resources from services that speak
+// the RES-Service protocol over NATS, as Resgate does (RES protocol 1.2.3).
+//
+// A gateway caches each resource once for all its clients, keeps the cache
+// up to date with the events services send, follows resource references,
+// checks each client's access with the services and forwards to every
+// client the events of the resources it subscribes to.
+//
+//	g, err := gateway.New(gateway.Config{NATSURL: "nats://127.0.0.1:4222", Port: 8080})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	if err := g.Start(); err != nil {
+//		log.Fatal(err)
+//	}
+//	defer g.Stop(context.Background())
+//
+// To serve the gateway from your own HTTP server, set Config.NoHTTP, call
+// Start to connect to NATS, and mount Handler.
+//
+// # Concurrency
+//
+// NATS messages, events and request replies alike, are handled by one
+// dispatcher goroutine in the order NATS delivers them, so the events of a
+// resource and the replies about it are applied in the order the service
+// sent them (package internal/mq). The cache (package cache) guards the
+// resources of one resource name with one mutex and applies each event once.
+//
+// Each client connection has three goroutines: the HTTP handler reading
+// frames, a worker that owns all of the connection's state (subscriptions,
+// access, token) and handles requests, replies and events one at a time,
+// and a writer that drains a bounded queue of outgoing messages with a
+// write deadline and sends pings. Nothing on the worker blocks: a client
+// whose queue fills up is disconnected, so a client that does not read
+// cannot delay the others.
+package gateway
