@@ -40,6 +40,9 @@ type options struct {
 	fanRate  int
 	memConns int
 	memSubs  int
+	// memProfile is where the memory scenario writes a heap profile, taken
+	// with the connections up.
+	memProfile string
 }
 
 var allScenarios = []string{"echo", "nats", "get", "subscribe", "http", "fanout", "memory"}
@@ -57,6 +60,7 @@ func main() {
 	flag.IntVar(&o.memConns, "mem-conns", 1000, "connections in the memory scenario")
 	flag.IntVar(&o.memSubs, "mem-subs", 10, "subscriptions per connection in the memory scenario")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file in the memory scenario, with the connections up")
 	flag.StringVar(&traceFile, "trace", "", "write an execution trace of the whole run to this file")
 	flag.StringVar(&memChildURL, "mem-child", "", "internal: run the clients of the memory scenario against this URL")
 	flag.Parse()

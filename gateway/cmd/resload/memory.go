@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -118,11 +119,29 @@ func runMemory(ctx context.Context, o options) memResult {
 		return res
 	}
 	after := readMem()
+	if o.memProfile != "" {
+		if err := writeHeapProfile(o.memProfile); err != nil {
+			res.err = err
+			return res
+		}
+	}
 	n := int64(o.memConns)
 	res.heap = (after.heap - before.heap) / n
 	res.stack = (after.stack - before.stack) / n
 	res.goroutines = float64(after.goroutines-before.goroutines) / float64(n)
 	return res
+}
+
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // memChild is the client side of the memory scenario, run in a child
