@@ -35,6 +35,7 @@ type row struct {
 // report runs the chosen scenarios and writes the table. It reports
 // whether every scenario ran without error.
 func report(ctx context.Context, w io.Writer, o options) bool {
+	meter := startCPUMeter()
 	has := func(s string) bool { return slices.Contains(o.run, s) }
 	progress := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "resload: "+format+"\n", args...)
@@ -118,6 +119,7 @@ func report(ctx context.Context, w io.Writer, o options) bool {
 
 	ok := true
 	fmt.Fprintf(w, "Machine: %d CPUs (nproc), %s, %s %s/%s\n", runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintln(w, meter)
 	fmt.Fprintf(w, "Request scenarios: %d clients with one request in flight each, %s each in %d interleaved rounds, after a warm-up.\n\n",
 		o.conns, o.dur, o.rounds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

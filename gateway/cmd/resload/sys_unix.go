@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"syscall"
+	"time"
 )
 
 // raiseFileLimit makes sure the process may open need file descriptors:
@@ -25,4 +26,17 @@ func raiseFileLimit(need int) error {
 		return fmt.Errorf("raise file limit to %d: %w", need, err)
 	}
 	return nil
+}
+
+// processCPU returns the CPU time used by this process and its waited-for
+// children.
+func processCPU() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
 }
