@@ -50,7 +50,7 @@ func (r *Request) Event(name string, payload any) error {
 	var data []byte
 	if payload != nil {
 		var err error
-		if data, err = json.Marshal(payload); err != nil {
+		if data, err = marshalJSON(payload); err != nil {
 			return fmt.Errorf("res: event %q: %w", name, err)
 		}
 	}
@@ -69,7 +69,7 @@ func (r *Request) ChangeEvent(changes map[string]any) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	values, err := json.Marshal(changes)
+	values, err := marshalJSON(changes)
 	if err != nil {
 		return fmt.Errorf("res: change event: %w", err)
 	}
@@ -100,7 +100,7 @@ func (r *Request) AddEvent(value any, idx int) error {
 	if idx < 0 {
 		return fmt.Errorf("res: add event with negative index %d", idx)
 	}
-	raw, err := json.Marshal(value)
+	raw, err := marshalJSON(value)
 	if err != nil {
 		return fmt.Errorf("res: add event: %w", err)
 	}
@@ -191,7 +191,7 @@ func (r *Request) DeleteEvent() error {
 }
 
 func (r *Request) publishEvent(name string, payload any) error {
-	data, err := json.Marshal(payload)
+	data, err := marshalJSON(payload)
 	if err != nil {
 		return fmt.Errorf("res: %s event: %w", name, err)
 	}
@@ -203,7 +203,7 @@ func (r *Request) collect(name string, payload any) error {
 	if r.replied {
 		return ErrReplied
 	}
-	data, err := json.Marshal(payload)
+	data, err := marshalJSON(payload)
 	if err != nil {
 		return fmt.Errorf("res: %s event: %w", name, err)
 	}
@@ -274,7 +274,7 @@ func (s *Service) handleQueryRequest(qe *queryEvent, m *nats.Msg) {
 			if events == nil {
 				events = []resprot.EventEntry{}
 			}
-			raw, _ := json.Marshal(queryEventResult{Events: events})
+			raw, _ := marshalJSON(queryEventResult{Events: events})
 			_ = r.send(resprot.Response{Result: raw})
 		}
 	})

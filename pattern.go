@@ -6,39 +6,8 @@ import (
 	"strings"
 )
 
-// Patterns
-//
-// A pattern names the resources a handler serves. It is a resource name
-// whose dot-separated parts may be placeholders:
-//
-//	literal   a part as it appears in resource names: "library", "books", "42"
-//	$name     a path parameter: matches any one part, whose value the request
-//	          gives as PathParam("name"); a name is letters, digits and '_',
-//	          and may appear once in a pattern
-//	*         matches any one part, without naming it
-//	>         matches one or more parts; only as the last part
-//
-// Patterns are relative to where they are registered: on a Service named
-// "library", Handle("book.$id") serves "library.book.42", and a Router
-// mounted at "shelf" adds "shelf." in front of each of its patterns. The
-// empty pattern is the mount point itself.
-//
-// Examples, with what they match and what they do not:
-//
-//	"books"         "books"                  not "books.1", "book"
-//	"book.$id"      "book.1", "book.abc"     not "book", "book.1.title"
-//	"book.*.title"  "book.1.title"           not "book.1", "book.1.2.title"
-//	"book.>"        "book.1", "book.1.title" not "book"
-//
-// When several patterns match a name, the most specific wins, part by part
-// from the left: a literal before a $param, a $param before '*', and '*'
-// before '>'. So with "book.new", "book.$id" and "book.>" registered,
-// "book.new" goes to the first, "book.42" to the second and "book.42.title"
-// to the third.
-//
-// Registering the same pattern twice, two different parameter names at the
-// same position ("book.$id" and "book.$bookId.title"), or an invalid pattern
-// panics with a message that names both patterns.
+// Patterns are documented once, in the package documentation (doc.go),
+// section Patterns.
 
 // partKind is the kind of one pattern part.
 type partKind uint8

@@ -323,7 +323,7 @@ func (r *Request) checkMeta() error {
 // OK replies to a call or auth request with a successful result. A nil
 // result is sent as null.
 func (r *Request) OK(result any) error {
-	raw, err := json.Marshal(result)
+	raw, err := marshalJSON(result)
 	if err != nil {
 		return r.replyBadValue(fmt.Errorf("res: result: %w", err))
 	}
@@ -387,7 +387,7 @@ func (r *Request) Access(get bool, call string) error {
 	if !get && call == "" {
 		return r.sendError(ErrAccessDenied)
 	}
-	raw, _ := json.Marshal(resprot.AccessResult{Get: get, Call: call})
+	raw, _ := marshalJSON(resprot.AccessResult{Get: get, Call: call})
 	return r.send(resprot.Response{Result: raw})
 }
 
@@ -420,7 +420,7 @@ func (r *Request) getReply(v any, query string, model bool) error {
 	if model {
 		kind, open = "model", '{'
 	}
-	raw, err := json.Marshal(v)
+	raw, err := marshalJSON(v)
 	if err == nil && (len(raw) == 0 || raw[0] != open) {
 		err = fmt.Errorf("encodes as %.20s, not a JSON %s", raw, map[bool]string{true: "object", false: "array"}[model])
 	}
@@ -446,7 +446,7 @@ func (r *Request) getReply(v any, query string, model bool) error {
 	default:
 		result = resprot.GetResult{Collection: raw, Query: query}
 	}
-	b, _ := json.Marshal(result)
+	b, _ := marshalJSON(result)
 	return r.send(resprot.Response{Result: b})
 }
 
@@ -509,7 +509,7 @@ func (r *Request) send(resp resprot.Response) error {
 		(r.rtype == typeAccess || r.rtype == typeCall || r.rtype == typeAuth) {
 		resp.Meta = &resprot.Meta{Status: r.status, Header: r.header}
 	}
-	data, err := json.Marshal(resp)
+	data, err := marshalJSON(resp)
 	if err != nil {
 		return fmt.Errorf("res: encoding reply: %w", err)
 	}

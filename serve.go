@@ -362,7 +362,7 @@ func parseSubject(subj string) (rtype, rname, method string, ok bool) {
 }
 
 func (s *Service) replyError(reply string, e *Error) {
-	data, _ := json.Marshal(resprot.Response{Error: e})
+	data, _ := marshalJSON(resprot.Response{Error: e})
 	_ = s.publish(reply, data)
 }
 
@@ -438,7 +438,7 @@ func (s *Service) startQueryEvent(res resource, cb func(QueryRequest)) error {
 	sub, err := conn.ChanSubscribe(qe.inbox, s.inCh)
 	if err == nil {
 		qe.sub = sub
-		data, _ := json.Marshal(resprot.QueryEvent{Subject: qe.inbox})
+		data, _ := marshalJSON(resprot.QueryEvent{Subject: qe.inbox})
 		err = s.publish(resprot.EventSubject(res.rname, resprot.EventQuery), data)
 	}
 	s.mu.Lock()

@@ -2,7 +2,6 @@ package res
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -135,7 +134,7 @@ func WithQueueGroup(group string) ServiceOption {
 //
 // Default: the service name followed by ".>" (">" for a service with no
 // name), plus the name itself if a handler is registered for it; as
-// resources if any handler serves get, call or auth requests, and as
+// resources if any handler does more than serve access requests, and as
 // access if any serves access requests.
 func WithOwnedResources(resources, access []string) ServiceOption {
 	return func(s *Service) {
@@ -390,7 +389,7 @@ func (s *Service) Reset(resources, access []string) error {
 	if len(resources) == 0 && len(access) == 0 {
 		return nil
 	}
-	data, _ := json.Marshal(resprot.SystemReset{Resources: resources, Access: access})
+	data, _ := marshalJSON(resprot.SystemReset{Resources: resources, Access: access})
 	return s.publish(resprot.SubjectSystemReset, data)
 }
 
@@ -418,11 +417,11 @@ func (s *Service) tokenEvent(cid, tid string, token any) error {
 	if !resprot.IsValidCID(cid) {
 		return fmt.Errorf("res: invalid connection ID %q", cid)
 	}
-	raw, err := json.Marshal(token)
+	raw, err := marshalJSON(token)
 	if err != nil {
 		return fmt.Errorf("res: token: %w", err)
 	}
-	data, _ := json.Marshal(resprot.TokenEvent{Token: raw, TID: tid})
+	data, _ := marshalJSON(resprot.TokenEvent{Token: raw, TID: tid})
 	return s.publish(resprot.TokenSubject(cid), data)
 }
 
@@ -436,7 +435,7 @@ func (s *Service) TokenReset(subject string, tids ...string) error {
 	if subject == "" || strings.ContainsAny(subject, " \t\r\n") {
 		return fmt.Errorf("res: invalid subject %q", subject)
 	}
-	data, _ := json.Marshal(resprot.TokenReset{TIDs: tids, Subject: subject})
+	data, _ := marshalJSON(resprot.TokenReset{TIDs: tids, Subject: subject})
 	return s.publish(resprot.SubjectSystemTokenReset, data)
 }
 
@@ -478,8 +477,8 @@ func (s *Service) owned() (resources, access []string) {
 		if h == nil {
 			return
 		}
-		if h.Get != nil || len(h.Call) > 0 || len(h.Auth) > 0 || h.New != nil {
-			hasRes = true
+		if h.Get != nil || len(h.Call) > 0 || len(h.Auth) > 0 || h.New != nil || h.Access == nil {
+			hasRes = true // a handler with only hooks still owns the resources it sends events for
 		}
 		if h.Access != nil {
 			hasAccess = true

@@ -1,6 +1,11 @@
 package res
 
-import "github.com/reskit/res/resprot"
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/reskit/res/resprot"
+)
 
 // Ref is a reference to a resource, given by its resource ID. It encodes as
 // {"rid":"<id>"}; a gateway follows it and sends the referenced resource to
@@ -22,3 +27,15 @@ func NewDataValue[T any](v T) DataValue[T] { return resprot.NewDataValue(v) }
 // DeleteAction is the value of a property deleted in a change event:
 // r.ChangeEvent(map[string]any{"name": res.DeleteAction}).
 var DeleteAction = resprot.DeleteAction
+
+// marshalJSON encodes v as encoding/json does, without escaping '<', '>'
+// and '&': patterns such as "library.>" go on the wire as they are.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

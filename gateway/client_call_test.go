@@ -368,3 +368,16 @@ func TestNewError(t *testing.T) {
 	s.GetRequestOn(t, "call.test.collection.new").RespondError(resprot.ErrInvalidParams)
 	creq.GetResponse(t).AssertError(t, resprot.ErrInvalidParams)
 }
+
+// Meta "SHOULD be ignored if isHttp is not set to true on the request": a
+// WebSocket call gets its result whatever status the meta holds.
+func TestCallMetaIgnoredOnWebSocket(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	creq := c.Send(t, "call.test.model.method", nil)
+	s.GetRequestOn(t, "access.test.model").AssertField(t, "isHttp", nil).
+		RespondRaw([]byte(`{"result":{"get":true,"call":"*"},"meta":{"status":403}}`))
+	s.GetRequestOn(t, "call.test.model.method").AssertField(t, "isHttp", nil).
+		RespondRaw([]byte(`{"result":"ok","meta":{"status":404,"header":{"X-Foo":["bar"]}}}`))
+	creq.GetResponse(t).AssertResult(t, js(`{"payload":"ok"}`))
+}

@@ -191,3 +191,59 @@ func TestResubscribeSendsResourceAgain(t *testing.T) {
 	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
 	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
 }
+
+// "Cyclic references where none of the resources are directly subscribed
+// will not be considered subscribed": after the last direct subscription
+// goes, the whole cycle is unsubscribed, and subscribing again sends every
+// resource of it again.
+func TestUnsubscribeCycle(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	subscribe(t, s, c, "test.a", accessGranted, map[string]json.RawMessage{
+		"test.a": model(`{"b":{"rid":"test.b"}}`),
+		"test.b": model(`{"a":{"rid":"test.a"}}`),
+	})
+	c.Request(t, "unsubscribe.test.a", nil).AssertResult(t, nil)
+
+	creq := c.Send(t, "subscribe.test.b", nil)
+	s.AutoRespond("get.test.a", result(model(`{"b":{"rid":"test.b"}}`)))
+	s.AutoRespond("get.test.b", result(model(`{"a":{"rid":"test.a"}}`)))
+	s.GetRequestOn(t, "access.test.b").RespondSuccess(accessGranted)
+	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.a":{"b":{"rid":"test.b"}},"test.b":{"a":{"rid":"test.a"}}}}`))
+}
+
+// A reference removed and then added again sends the referenced resource
+// again, since the client was no longer subscribed to it in between.
+func TestReferenceRemovedAndAddedAgain(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
+		"test.parent": model(`{"child":{"rid":"test.model"}}`),
+		"test.model":  model(testModel),
+	})
+	s.AutoRespond("get.test.model", result(model(testModel)))
+	s.Event(t, "test.parent", "change", js(`{"values":{"child":null}}`))
+	c.AssertEvent(t, "test.parent.change", js(`{"values":{"child":null}}`))
+	s.Event(t, "test.parent", "change", js(`{"values":{"child":{"rid":"test.model"}}}`))
+	c.AssertEvent(t, "test.parent.change", js(`{"values":{"child":{"rid":"test.model"}},"models":{"test.model":`+testModel+`}}`))
+}
+
+// A resource that stays subscribed through another path is not sent again
+// when a reference to it is added.
+func TestReferenceToResourceSubscribedElsewhere(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	subscribe(t, s, c, "test.a", accessGranted, map[string]json.RawMessage{
+		"test.a":     model(`{"child":{"rid":"test.model"}}`),
+		"test.model": model(testModel),
+	})
+	subscribe(t, s, c, "test.b", accessGranted, map[string]json.RawMessage{
+		"test.b": model(`{"child":null}`),
+	})
+	s.Event(t, "test.b", "change", js(`{"values":{"child":{"rid":"test.model"}}}`))
+	c.AssertEvent(t, "test.b.change", js(`{"values":{"child":{"rid":"test.model"}}}`))
+	// Unsubscribing a keeps the model through b.
+	c.Request(t, "unsubscribe.test.a", nil).AssertResult(t, nil)
+	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
+	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+}

@@ -173,3 +173,30 @@ func TestCoreLegacyClientEncodings(t *testing.T) {
 	}
 	jsonEq(t, "1.2.1 subscribe", res, `{"models":{"test.m":{"s":{"rid":"test.x","soft":true},"d":{"data":[1]},"p":"str"}}}`)
 }
+
+func TestCoreReferenceThrottle(t *testing.T) {
+	e := newCoreEnv(t, gateway.Config{ReferenceThrottle: 1})
+	c := e.dial()
+	id := c.send("subscribe.test.list", nil)
+	e.serveAccess("test.list", `{"get":true}`)
+	e.serveGet("test.list", `{"collection":[{"rid":"test.i.1"},{"rid":"test.i.2"},{"rid":"test.i.3"}]}`)
+	for i := 1; i <= 3; i++ {
+		// Find the one request in flight, then check it is alone.
+		var m *natsMsg
+		for _, n := range []string{"1", "2", "3"} {
+			if m = e.tryRequest("get.test.i." + n); m != nil {
+				break
+			}
+		}
+		if m == nil {
+			t.Fatalf("no reference request in flight (round %d)", i)
+		}
+		e.noRequest()
+		respond(t, m, `{"result":{"model":{}}}`)
+	}
+	res, err := c.response(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonEq(t, "subscribe", res, `{"collections":{"test.list":[{"rid":"test.i.1"},{"rid":"test.i.2"},{"rid":"test.i.3"}]},"models":{"test.i.1":{},"test.i.2":{},"test.i.3":{}}}`)
+}

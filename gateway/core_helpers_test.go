@@ -30,6 +30,7 @@ type coreEnv struct {
 
 	mu      sync.Mutex
 	pending []*nats.Msg
+	capture []*nats.Subscription
 }
 
 func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
@@ -46,9 +47,11 @@ func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
 	t.Cleanup(nc.Close)
 	e := &coreEnv{t: t, ns: ns, nc: nc, reqs: make(chan *nats.Msg, 1000)}
 	for _, s := range []string{"access.>", "get.>", "call.>", "auth.>", "query.>"} {
-		if _, err := nc.ChanSubscribe(s, e.reqs); err != nil {
+		sub, err := nc.ChanSubscribe(s, e.reqs)
+		if err != nil {
 			t.Fatal(err)
 		}
+		e.capture = append(e.capture, sub)
 	}
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
@@ -278,4 +281,29 @@ func jsonEq(t testing.TB, what string, got json.RawMessage, want string) {
 	if string(gb) != string(wb) {
 		t.Fatalf("%s = %s, want %s", what, gb, wb)
 	}
+}
+
+type natsMsg = nats.Msg
+
+// tryRequest returns a request to subject that has arrived, waiting for
+// the first request if none is there, or nil.
+func (e *coreEnv) tryRequest(subject string) *nats.Msg {
+	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.pending) == 0 {
+		select {
+		case m := <-e.reqs:
+			e.pending = append(e.pending, m)
+		case <-time.After(wait):
+			return nil
+		}
+	}
+	for i, m := range e.pending {
+		if m.Subject == subject {
+			e.pending = append(e.pending[:i], e.pending[i+1:]...)
+			return m
+		}
+	}
+	return nil
 }

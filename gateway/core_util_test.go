@@ -25,3 +25,5 @@ func jsonCID(t testing.TB, data []byte) string {
 	b, _ := json.Marshal(p.CID)
 	return string(b)
 }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

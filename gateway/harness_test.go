@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -80,13 +81,29 @@ type session struct {
 // them all when the test ends.
 func newSession(t testing.TB, opts ...sessionOption) *session {
 	t.Helper()
+	return startSession(t, true, opts)
+}
+
+// newGatewaySession starts a NATS server and a gateway with no fake
+// service, for tests that run a real service on NATS. Its service methods
+// must not be used.
+func newGatewaySession(t testing.TB, opts ...sessionOption) *session {
+	t.Helper()
+	return startSession(t, false, opts)
+}
+
+func startSession(t testing.TB, fake bool, opts []sessionOption) *session {
+	t.Helper()
 	ns, err := natsembed.Start(natsembed.Options{})
 	if err != nil {
 		t.Fatalf("start nats: %v", err)
 	}
 	t.Cleanup(ns.Shutdown)
 
-	svc := newService(t, ns.URL())
+	var svc *service
+	if fake {
+		svc = newService(t, ns.URL())
+	}
 
 	cfg := gateway.Config{
 		NATSURL:        ns.URL(),
@@ -124,11 +141,16 @@ func newSession(t testing.TB, opts ...sessionOption) *session {
 }
 
 // testLogger returns a logger writing to the test log until the test's
-// cleanup is over, and dropping anything logged later.
+// cleanup is over, and dropping anything logged later. Set GWTEST_TRACE to
+// any value to log the gateway's traffic too.
 func testLogger(t testing.TB) *slog.Logger {
 	w := &testWriter{t: t}
 	t.Cleanup(w.close)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	level := slog.LevelDebug
+	if os.Getenv("GWTEST_TRACE") != "" {
+		level = gateway.LevelTrace
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 type testWriter struct {
@@ -291,6 +313,13 @@ func (s *service) AutoRespond(subject string, h func(*Request)) {
 // GetRequest returns the next request the gateway sent, waiting for it.
 func (s *service) GetRequest(t testing.TB) *Request {
 	t.Helper()
+	return s.getRequest(t, nil, nil)
+}
+
+// getRequest is GetRequest that gives up when abort is closed, failing
+// with why.
+func (s *service) getRequest(t testing.TB, abort <-chan struct{}, why func() string) *Request {
+	t.Helper()
 	timer := time.NewTimer(waitTimeout)
 	defer timer.Stop()
 	for {
@@ -305,6 +334,8 @@ func (s *service) GetRequest(t testing.TB) *Request {
 		s.mu.Unlock()
 		select {
 		case <-s.notify:
+		case <-abort:
+			t.Fatalf("no request from the gateway: %s", why())
 		case <-timer.C:
 			t.Fatalf("no request from the gateway within %v", waitTimeout)
 		}
@@ -323,12 +354,17 @@ func (s *service) GetRequestOn(t testing.TB, subject string) *Request {
 // the access and get requests of a subscription.
 func (s *service) Serve(t testing.TB, handlers map[string]func(*Request)) {
 	t.Helper()
+	s.serve(t, handlers, nil, nil)
+}
+
+func (s *service) serve(t testing.TB, handlers map[string]func(*Request), abort <-chan struct{}, why func() string) {
+	t.Helper()
 	left := make(map[string]func(*Request), len(handlers))
 	for k, v := range handlers {
 		left[k] = v
 	}
 	for len(left) > 0 {
-		r := s.GetRequest(t)
+		r := s.getRequest(t, abort, why)
 		h, ok := left[r.Subject]
 		if !ok {
 			t.Fatalf("unexpected request on %q with payload %s; waiting for %s", r.Subject, r.Payload, subjects(left))

@@ -241,3 +241,25 @@ func TestQueryIgnoredByService(t *testing.T) {
 	s.Event(t, "test.model", "custom", js(`{"a":1}`))
 	c.AssertEvent(t, "test.model?q=foo.custom", js(`{"a":1}`))
 }
+
+// "The normalized query will be used by the gateway ... in get requests
+// triggered by a system reset event."
+func TestQuerySystemReset(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	subscribeQuery(t, s, c, querySub{name: "test.model", query: "b=2&a=1", norm: "a=1&b=2", value: testModel, model: true})
+	s.Publish(t, resprot.SubjectSystemReset, js(`{"resources":["test.model"]}`))
+	s.GetRequestOn(t, "get.test.model").
+		AssertPayload(t, js(`{"query":"a=1&b=2"}`)).
+		RespondSuccess(js(`{"model":{"name":"reset","count":42,"ok":true,"none":null},"query":"a=1&b=2"}`))
+	c.AssertEvent(t, "test.model?b=2&a=1.change", js(`{"values":{"name":"reset"}}`))
+}
+
+// Unsubscribing a query resource uses the client's resource ID.
+func TestQueryUnsubscribe(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	subscribeQuery(t, s, c, querySub{name: "test.model", query: "q=1", norm: "q=1", value: testModel, model: true})
+	c.Request(t, "unsubscribe.test.model?q=1", nil).AssertResult(t, nil)
+	c.Request(t, "unsubscribe.test.model?q=1", nil).AssertErrorCode(t, resprot.CodeNoSubscription)
+}

@@ -253,3 +253,26 @@ func TestReaccessEventKeepsIndirectSubscription(t *testing.T) {
 	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
 	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
 }
+
+// "It will invalidate any previous access response received for the
+// resource": after a reaccess event, a call uses the new access result.
+func TestReaccessEventInvalidatesCallAccess(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	s.AutoRespond("access.test.model", result(accessGranted))
+	creq := c.Send(t, "subscribe.test.model", nil)
+	s.GetRequestOn(t, "get.test.model").RespondSuccess(model(testModel))
+	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
+	creq = c.Send(t, "call.test.model.method", nil)
+	s.GetRequestOn(t, "call.test.model.method").RespondSuccess(nil)
+	creq.GetResponse(t).AssertResult(t, js(`{"payload":null}`))
+
+	// Access now allows get but no calls.
+	s.AutoRespond("access.test.model", result(accessGetOnly))
+	s.Event(t, "test.model", "reaccess", nil)
+	// Wait until the gateway has handled the reaccess: a probe event
+	// comes after it on the same resource.
+	c.AssertNoEvent(t, s, "test.model", "test.model")
+	c.Request(t, "call.test.model.method", nil).AssertErrorCode(t, resprot.CodeAccessDenied)
+	s.AssertNoRequest(t)
+}

@@ -175,3 +175,17 @@ func TestCallResourceResponseInvalidRID(t *testing.T) {
 	s.GetRequestOn(t, "call.test.model.method").RespondRaw([]byte(`{"resource":{"rid":"test..bad"}}`))
 	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
 }
+
+// "Several pre-responses": each one restarts the timer; the final response
+// is the first that is not a pre-response.
+func TestSeveralPreResponses(t *testing.T) {
+	s := newSession(t, withRequestTimeout(time.Minute))
+	c := s.Connect(t)
+	creq := c.Send(t, "call.test.model.slow", nil)
+	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
+	r := s.GetRequestOn(t, "call.test.model.slow")
+	r.RespondRaw([]byte(`timeout:"60000"`))
+	r.RespondRaw([]byte(`timeout:"60000"`))
+	r.RespondSuccess(js(`"done"`))
+	creq.GetResponse(t).AssertResult(t, js(`{"payload":"done"}`))
+}

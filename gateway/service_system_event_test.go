@@ -62,39 +62,47 @@ func TestSystemResetCollection(t *testing.T) {
 			s.Publish(t, resprot.SubjectSystemReset, js(`{"resources":["test.collection"]}`))
 			s.GetRequestOn(t, "get.test.collection").RespondSuccess(collection(tt.after))
 
-			var cur []json.RawMessage
-			_ = json.Unmarshal(js(testCollection), &cur)
-			var want []json.RawMessage
-			_ = json.Unmarshal(js(tt.after), &want)
-			// Read events until the client's copy matches, then expect the
-			// probe: no further events.
-			for !sameValues(t, cur, want) {
-				ev := c.GetEvent(t)
-				var p struct {
-					Idx   *int            `json:"idx"`
-					Value json.RawMessage `json:"value"`
-				}
-				if err := json.Unmarshal(ev.Data, &p); err != nil || p.Idx == nil {
-					t.Fatalf("event %s has bad data: %s", ev.Name, ev.Data)
-				}
-				i := *p.Idx
-				switch ev.Name {
-				case "test.collection.add":
-					if i < 0 || i > len(cur) {
-						t.Fatalf("add at %d in a collection of %d", i, len(cur))
-					}
-					cur = append(cur[:i], append([]json.RawMessage{p.Value}, cur[i:]...)...)
-				case "test.collection.remove":
-					if i < 0 || i >= len(cur) {
-						t.Fatalf("remove at %d in a collection of %d", i, len(cur))
-					}
-					cur = append(cur[:i], cur[i+1:]...)
-				default:
-					t.Fatalf("unexpected event %s: %s", ev.Name, ev.raw)
-				}
-			}
+			awaitCollection(t, c, "test.collection", testCollection, tt.after)
 			c.AssertNoEvent(t, s, "test.collection", "test.collection")
 		})
+	}
+}
+
+// awaitCollection reads add and remove events on rid, applying them to a
+// copy of from, until the copy equals to.
+func awaitCollection(t testing.TB, c *Client, rid, from, to string) {
+	t.Helper()
+	var cur, want []json.RawMessage
+	if err := json.Unmarshal(js(from), &cur); err != nil {
+		t.Fatalf("bad collection %s: %v", from, err)
+	}
+	if err := json.Unmarshal(js(to), &want); err != nil {
+		t.Fatalf("bad collection %s: %v", to, err)
+	}
+	for !sameValues(t, cur, want) {
+		ev := c.GetEvent(t)
+		var p struct {
+			Idx   *int            `json:"idx"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(ev.Data, &p); err != nil || p.Idx == nil {
+			t.Fatalf("event %s has bad data: %s", ev.Name, ev.Data)
+		}
+		i := *p.Idx
+		switch ev.Name {
+		case rid + ".add":
+			if i < 0 || i > len(cur) {
+				t.Fatalf("add at %d in a collection of %d", i, len(cur))
+			}
+			cur = append(cur[:i], append([]json.RawMessage{p.Value}, cur[i:]...)...)
+		case rid + ".remove":
+			if i < 0 || i >= len(cur) {
+				t.Fatalf("remove at %d in a collection of %d", i, len(cur))
+			}
+			cur = append(cur[:i], cur[i+1:]...)
+		default:
+			t.Fatalf("unexpected event %s: %s", ev.Name, ev.raw)
+		}
 	}
 }
 
@@ -247,4 +255,19 @@ func TestSystemResetSpecExample(t *testing.T) {
 		"access.userService.users": result(accessGranted),
 	})
 	c.AssertEvent(t, "userService.user.1.change", js(`{"values":{"name":"janet"}}`))
+}
+
+// An event that arrives while a reset's get request is pending must not be
+// lost or applied twice: the client ends up with the service's state.
+func TestSystemResetWithEventDuringGet(t *testing.T) {
+	s := newSession(t)
+	c := s.Connect(t)
+	subscribeCollection(t, s, c)
+	s.Publish(t, resprot.SubjectSystemReset, js(`{"resources":["test.collection"]}`))
+	r := s.GetRequestOn(t, "get.test.collection")
+	s.Event(t, "test.collection", "add", js(`{"idx":4,"value":"new"}`))
+	r.RespondSuccess(collection(`["foo",42,true,null,"new"]`))
+	awaitCollection(t, c, "test.collection", testCollection, `["foo",42,true,null,"new"]`)
+	c.AssertNoEvent(t, s, "test.collection", "test.collection")
+	assertCachedCollection(t, s, `["foo",42,true,null,"new"]`)
 }

@@ -151,6 +151,9 @@ func (s *sub) event(ev *cache.Event) {
 // adds references to resources the client lacks waits until they are
 // loaded, and then carries them; s's later events wait for it.
 func (c *conn) handleEvent(s *sub, e seqEvent) {
+	if e.seq <= s.snapSeq {
+		return // already in what the client has
+	}
 	ev := e.ev
 	var roots []*sub
 	var dropsRef bool
@@ -211,7 +214,9 @@ func (c *conn) handleEvent(s *sub, e seqEvent) {
 			r.pins--
 		}
 		s.blocked = false
-		if !s.removed {
+		// The client may have dropped s and got it again meanwhile, with a
+		// snapshot that already holds this event.
+		if !s.removed && e.seq > s.snapSeq {
 			s.setSnap(e)
 			if s.sent {
 				c.sendEvent(s, ev, c.collect(roots, true))

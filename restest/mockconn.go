@@ -1,6 +1,7 @@
 package restest
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -153,6 +154,25 @@ func (c *MockConn) NextMsg() (*Msg, bool) {
 	c.msgs[0] = nil
 	c.msgs = c.msgs[1:]
 	return m, true
+}
+
+// WaitMsg returns the oldest published message not yet returned, waiting
+// for one until ctx is done.
+func (c *MockConn) WaitMsg(ctx context.Context) (*Msg, error) {
+	for {
+		ch := c.waitMsg()
+		if ch == nil {
+			if m, ok := c.NextMsg(); ok {
+				return m, nil
+			}
+			continue
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // waitMsg returns a channel closed when a message is published, or nil if

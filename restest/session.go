@@ -278,6 +278,19 @@ func (r *NATSRequest) Response() *Msg {
 	return nil
 }
 
+// AssertNoResponse flushes the service (see Session.Flush) and fails the
+// test if anything was published to the request's reply subject, as for
+// an access request that the service leaves to another service.
+func (r *NATSRequest) AssertNoResponse() {
+	r.s.t.Helper()
+	r.s.Flush()
+	select {
+	case m := <-r.ch:
+		r.s.t.Fatalf("restest: unexpected response to %s: %s", r.subject, m.Payload)
+	default:
+	}
+}
+
 // Request is the payload of an access, call or auth request.
 type Request struct {
 	CID        string              `json:"cid,omitempty"`
