@@ -53,6 +53,12 @@ type conn struct {
 	remoteAddr string
 	uri        string
 
+	// slots bounds the client's requests in progress: the reader takes a
+	// slot for each message and the worker frees it with the reply, so a
+	// client that floods requests is no longer read from until replies go
+	// out.
+	slots chan struct{}
+
 	// qmu protects the work queue.
 	qmu     sync.Mutex
 	queue   []func()
@@ -70,6 +76,9 @@ type conn struct {
 	refLoad  int    // reference gets in flight, for ReferenceThrottle
 	refQueue []*sub // references waiting for the throttle
 }
+
+// maxRequests is the most requests one client may have in progress.
+const maxRequests = 256
 
 // Protocol versions the gateway distinguishes.
 const (
@@ -96,6 +105,7 @@ func newConn(g *Gateway, r *http.Request) *conn {
 		remoteAddr: r.RemoteAddr,
 		uri:        r.RequestURI,
 		wake:       make(chan struct{}, 1),
+		slots:      make(chan struct{}, maxRequests),
 		done:       make(chan struct{}),
 		protocol:   protoLegacy,
 		subs:       make(map[string]*sub),
@@ -224,8 +234,29 @@ type clientEvent struct {
 	Data  any    `json:"data,omitempty"`
 }
 
+// clientMessage queues a message from the client for the worker, waiting
+// while the client has maxRequests requests in progress. It reports false
+// when the connection is closing or cancel is closed.
+func (c *conn) clientMessage(data []byte, cancel <-chan struct{}) bool {
+	select {
+	case c.slots <- struct{}{}:
+	case <-cancel:
+		return false
+	}
+	return c.do(func() { c.handleMessage(data) })
+}
+
+// release frees the slot of a handled message.
+func (c *conn) release() {
+	select {
+	case <-c.slots:
+	default:
+	}
+}
+
 // reply sends the result of request id; a nil result is left out.
 func (c *conn) reply(id json.RawMessage, result any) {
+	c.release()
 	b, err := json.Marshal(clientResponse{Result: result, ID: id})
 	if err != nil {
 		c.replyError(id, resprot.InternalError(err))
@@ -236,6 +267,7 @@ func (c *conn) reply(id json.RawMessage, result any) {
 
 // replyError sends the error of request id.
 func (c *conn) replyError(id json.RawMessage, err error) {
+	c.release()
 	b, _ := json.Marshal(clientResponse{Error: resprot.ToError(err), ID: id})
 	c.write(b)
 }

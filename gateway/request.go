@@ -15,9 +15,11 @@ func (c *conn) handleMessage(data []byte) {
 	var req clientRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		c.log.Debug("gateway: malformed client message", "error", err)
+		c.release()
 		return
 	}
 	if resprot.IsNull(req.ID) {
+		c.release()
 		return
 	}
 	id := req.ID

@@ -287,7 +287,9 @@ func (t *wsTransport) readLoop(c *conn) {
 		if trace {
 			c.log.Log(context.Background(), LevelTrace, "--> ws", "msg", string(data))
 		}
-		c.do(func() { c.handleMessage(data) })
+		if !c.clientMessage(data, t.killed) {
+			return
+		}
 	}
 }
 
