@@ -46,6 +46,21 @@ type Config struct {
 	// WSCompression enables permessage-deflate on WebSocket connections.
 	WSCompression bool
 
+	// APIEncoding is how the HTTP API encodes resources: "json" nests
+	// referenced resources as {"href", "model"|"collection"|"error"}
+	// objects; "jsonflat" nests them bare. Default: "json".
+	APIEncoding string
+	// PUTMethod, DELETEMethod and PATCHMethod are the call methods that
+	// HTTP PUT, DELETE and PATCH requests on a resource's path are mapped
+	// to. Empty means the HTTP method is not allowed.
+	PUTMethod    string
+	DELETEMethod string
+	PATCHMethod  string
+	// AllowOrigin lists the origins ("scheme://host[:port]") that may use
+	// the HTTP API and the WebSocket endpoint from a browser. Default:
+	// ["*"], any origin.
+	AllowOrigin []string
+
 	// UnsubscribeDelay is how long a resource stays cached after its last
 	// subscriber left. Default: 5s. A negative value evicts at once.
 	UnsubscribeDelay time.Duration
@@ -120,6 +135,9 @@ func (c Config) withDefaults() (Config, error) {
 		if a.v != "" && !validAuthMethod(a.v) {
 			return c, fmt.Errorf("gateway: invalid %s method %q", a.name, a.v)
 		}
+	}
+	if err := c.apiDefaults(); err != nil {
+		return c, err
 	}
 	if c.ResetThrottle < 0 || c.ReferenceThrottle < 0 {
 		return c, errors.New("gateway: negative throttle")

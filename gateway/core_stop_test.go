@@ -45,7 +45,7 @@ func TestCoreOtherPaths(t *testing.T) {
 		status int
 	}{
 		{"/nope", http.StatusNotFound},
-		{"/api/test/model", http.StatusNotImplemented},
+		{"/api/", http.StatusNotFound},
 		{"/", http.StatusBadRequest}, // not a WebSocket upgrade
 	}
 	for _, tt := range tests {

@@ -29,8 +29,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.once.Do(func() {
 		h.upgrader = websocket.Upgrader{
 			EnableCompression: g.cfg.WSCompression,
-			// Origins are not restricted yet (Resgate's default "*").
-			CheckOrigin: func(*http.Request) bool { return true },
+			CheckOrigin:       g.originAllowed,
 		}
 	})
 	if !websocket.IsWebSocketUpgrade(r) {
@@ -49,7 +48,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var header http.Header
-	if m := g.cfg.WSHeaderAuth; m != "" {
+	if m := g.cfg.WSHeaderAuth; m != "" && g.originAllowed(r) {
 		var ok bool
 		if header, ok = c.headerAuth(w, m); !ok {
 			c.stop()
