@@ -46,7 +46,7 @@ func report(ctx context.Context, w io.Writer, o options) bool {
 		{key: "nats", name: "baseline: NATS request/reply", setup: setupRawNATS},
 		{key: "get", name: "cached get (WS)", setup: setupCachedGet, ratio: true},
 		{key: "subscribe", name: "subscribe uncached (WS)", setup: setupSubscribe, ratio: true},
-		{key: "http", name: "HTTP GET cached", setup: setupHTTPGet, ratio: true},
+		{key: "http", name: "HTTP GET cached (access asked)", setup: setupHTTPGet, ratio: true},
 	} {
 		if has(r.key) {
 			rows = append(rows, r)
