@@ -53,7 +53,7 @@ func main() {
 	flag.StringVar(&run, "run", strings.Join(allScenarios, ","), "comma-separated scenarios to run")
 	flag.IntVar(&o.conns, "c", 16, "concurrent clients of the request scenarios (get, subscribe, http, echo, nats)")
 	flag.DurationVar(&o.dur, "d", 5*time.Second, "measured duration of each scenario")
-	flag.IntVar(&o.rounds, "rounds", 3, "rounds the request scenarios take turns in, each for d/rounds")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds the request scenarios take turns in, each for d/rounds")
 	flag.Int64Var(&o.maxOps, "max-ops", 10_000_000, "most operations per client in a request scenario")
 	flag.IntVar(&o.fanConns, "fanout-conns", 1000, "connections subscribed in the fan-out scenario")
 	flag.IntVar(&o.fanRate, "fanout-rate", 50, "events per second in the fan-out scenario")
