@@ -111,7 +111,7 @@
 // Registering the same pattern twice, two parameter names at the same
 // position ("book.$id" and "book.$bookId.title"), a repeated parameter
 // ("a.$id.b.$id") or an invalid pattern panics, with a message that names
-// the patterns.
+// the patterns and where they were registered.
 //
 // # Events
 //
@@ -150,7 +150,7 @@
 // a resource's requests concurrently instead, for handlers that protect
 // their data themselves. Service.With and WithGroup run a function on a
 // queue, in turn with the requests. A handler that blocks holds up its
-// queue, not the others.
+// queue and one worker, not the other queues.
 //
 // # Testing
 //

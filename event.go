@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/reskit/res/resprot"
 )
 
@@ -81,8 +79,23 @@ func (r *Request) ChangeEvent(changes map[string]any) error {
 		if old, err = r.h.ApplyChange(r, changes); err != nil {
 			return err
 		}
-		if old != nil && len(old) == 0 {
-			return nil
+		if old != nil {
+			if len(old) == 0 {
+				return nil // nothing changed
+			}
+			// Only the properties the hook reports as changed go out.
+			if len(old) < len(changes) {
+				changed := make(map[string]any, len(old))
+				for k := range old {
+					if v, ok := changes[k]; ok {
+						changed[k] = v
+					}
+				}
+				changes = changed
+				if values, err = marshalJSON(changes); err != nil {
+					return fmt.Errorf("res: change event: %w", err)
+				}
+			}
 		}
 	}
 	if err := r.publishEvent(resprot.EventChange, map[string]json.RawMessage{"values": values}); err != nil {
@@ -220,62 +233,4 @@ func (r *Request) notify(ev *Event) {
 	for _, l := range r.listeners {
 		l(ev)
 	}
-}
-
-// queryEvent is a query event waiting for query requests, from when it is
-// sent until its duration expires. It is owned by the service: see
-// Service.queries.
-type queryEvent struct {
-	res   resource // the resource the event was sent on
-	cb    func(QueryRequest)
-	inbox string
-	sub   *nats.Subscription
-	timer *time.Timer
-}
-
-// QueryEvent sends a query event and serves the query requests that
-// follow it.
-func (r *Request) QueryEvent(cb func(QueryRequest)) error {
-	if cb == nil {
-		return errors.New("res: nil query event callback")
-	}
-	if r.rtype == typeQuery {
-		return errors.New("res: query event from a query request")
-	}
-	return r.s.startQueryEvent(r.resource, cb)
-}
-
-// queryEventResult is the result of a query request answered with events.
-// Unlike resprot.QueryResult, it keeps an empty list.
-type queryEventResult struct {
-	Events []resprot.EventEntry `json:"events"`
-}
-
-// handleQueryRequest serves one query request for qe, on the resource's
-// queue.
-func (s *Service) handleQueryRequest(qe *queryEvent, m *nats.Msg) {
-	r := &Request{resource: qe.res, rtype: typeQuery, reply: m.Reply}
-	if m.Reply == "" {
-		return
-	}
-	var qr resprot.QueryRequest
-	if err := json.Unmarshal(m.Data, &qr); err != nil || qr.Query == "" {
-		s.logError(fmt.Errorf("res: query request without a query: %q", m.Data), "resource", r.rname)
-		_ = r.sendError(&Error{Code: CodeInternalError, Message: "Internal error: missing query"})
-		return
-	}
-	r.query = qr.Query
-	cancel := r.withContext()
-	defer cancel()
-	r.run(func() {
-		qe.cb(r)
-		if !r.replied {
-			events := r.events
-			if events == nil {
-				events = []resprot.EventEntry{}
-			}
-			raw, _ := marshalJSON(queryEventResult{Events: events})
-			_ = r.send(resprot.Response{Result: raw})
-		}
-	})
 }

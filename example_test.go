@@ -117,20 +117,32 @@ func ExampleService_Route() {
 
 func ExampleService_With() {
 	s := res.NewService("example")
-	s.Handle("counter", res.Model)
-	var session *restest.Session // from restest.NewSession(t, s) in a test
-	_ = session
+	s.Handle("counter", res.GetModel(func(r res.ModelRequest) {
+		_ = r.Model(map[string]int{"count": 0})
+	}))
+	conn := restest.NewMockConn()
+	go func() { _ = s.Serve(conn) }() // in production: s.ListenAndServe(url)
+	reset, _ := conn.WaitMsg(context.Background())
+	fmt.Printf("%s: %s\n", reset.Subject, reset.Payload)
 
-	// Outside a request, With runs on the resource's queue, in turn with
-	// its requests, so the change and its event stay in order.
+	// A change made outside a request is sent from the resource's queue,
+	// in turn with its requests, so that changes and events stay in order.
 	count := 0
 	err := s.With("example.counter", func(r res.Resource) {
 		count++
 		_ = r.ChangeEvent(map[string]any{"count": count})
 	})
 	if err != nil {
-		log.Print(err)
+		log.Fatal(err)
 	}
+	event, _ := conn.WaitMsg(context.Background())
+	fmt.Printf("%s: %s\n", event.Subject, event.Payload)
+
+	_ = s.Shutdown(context.Background())
+	conn.Close()
+	// Output:
+	// system.reset: {"resources":["example.>"]}
+	// event.example.counter.change: {"values":{"count":1}}
 }
 
 // TestExamples keeps the examples' helper honest when run with -run.

@@ -56,8 +56,10 @@ type (
 type (
 	// ApplyChangeHandler applies changes to a model and returns the values
 	// the changed properties had before, with DeleteAction for properties
-	// that did not exist. A non-nil but empty map means nothing changed:
-	// no event is sent.
+	// that did not exist. Only the properties in the returned map are sent
+	// in the event, so a property set to the value it had is left out; a
+	// non-nil but empty map means nothing changed: no event is sent. A nil
+	// map sends all the changes.
 	ApplyChangeHandler func(r Resource, changes map[string]any) (map[string]any, error)
 	// ApplyAddHandler inserts value at idx in a collection.
 	ApplyAddHandler func(r Resource, value any, idx int) error

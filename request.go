@@ -224,6 +224,7 @@ func (r *Request) ParseParams(v any) error {
 	}
 	if err := json.Unmarshal(r.req.Params, v); err != nil {
 		r.parseErr = &Error{Code: CodeInvalidParams, Message: "Invalid parameters: " + err.Error()}
+		r.s.logger.Info("res: invalid params", "subject", r.subject(), "error", err)
 		return r.parseErr
 	}
 	return nil
@@ -238,6 +239,7 @@ func (r *Request) ParseToken(v any) error {
 	}
 	if err := json.Unmarshal(r.req.Token, v); err != nil {
 		r.parseErr = &Error{Code: CodeInternalError, Message: "Internal error: invalid token: " + err.Error()}
+		r.s.logger.Info("res: invalid token", "subject", r.subject(), "error", err)
 		return r.parseErr
 	}
 	return nil

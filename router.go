@@ -2,7 +2,10 @@ package res
 
 import (
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -43,6 +46,7 @@ type node struct {
 	param     *node
 	paramName string
 	paramPat  string // pattern that first put a parameter here
+	paramLoc  string // where that pattern was registered
 	star      *node
 	full      *entry // pattern ending in '>' here
 	entry     *entry // pattern ending here
@@ -52,6 +56,7 @@ type node struct {
 type entry struct {
 	pat       pattern
 	handler   *Handler
+	loc       string // file:line of the Handle call
 	listeners []func(*Event)
 }
 
@@ -77,7 +82,7 @@ func (r *Router) Handle(pattern string, opts ...Option) {
 		}
 		o.SetOption(h)
 	}
-	r.insert(pattern, h, nil)
+	r.insert(pattern, h, nil, callerLoc())
 }
 
 // AddListener registers fn to be called with every event sent on a
@@ -88,7 +93,7 @@ func (r *Router) AddListener(pattern string, fn func(*Event)) {
 	if fn == nil {
 		panic(fmt.Sprintf("res: nil listener for pattern %q", pattern))
 	}
-	r.insert(pattern, nil, fn)
+	r.insert(pattern, nil, fn, callerLoc())
 }
 
 // Route creates a Router, mounts it at subpath and calls fn with it to
@@ -135,16 +140,17 @@ func (r *Router) Mount(subpath string, sub *Router) {
 	sub.mountPath = subpath
 	sub.root.walk(func(e *entry) {
 		if e.handler != nil {
-			r.insert(joinPattern(subpath, e.pat.raw), e.handler, nil)
+			r.insert(joinPattern(subpath, e.pat.raw), e.handler, nil, e.loc)
 		}
 		for _, l := range e.listeners {
-			r.insert(joinPattern(subpath, e.pat.raw), nil, l)
+			r.insert(joinPattern(subpath, e.pat.raw), nil, l, e.loc)
 		}
 	})
 }
 
 // Lookup returns the handler registered for the resource name rname, which
-// must have no query part.
+// must be a valid resource name with no query part (the service checks
+// names before it looks them up).
 func (r *Router) Lookup(rname string) (Match, bool) {
 	var parts []string
 	if rname != "" {
@@ -173,7 +179,7 @@ func (r *Router) fullPath() string {
 
 // insert adds a handler or a listener for the pattern s, and passes it on
 // to the parent router, if any.
-func (r *Router) insert(s string, h *Handler, listener func(*Event)) {
+func (r *Router) insert(s string, h *Handler, listener func(*Event), loc string) {
 	p, err := parsePattern(s)
 	if err != nil {
 		panic(fmt.Sprintf("res: invalid pattern %q: %v", r.display(s), err))
@@ -199,9 +205,10 @@ func (r *Router) insert(s string, h *Handler, listener func(*Event)) {
 				n.param = &node{}
 				n.paramName = part.value
 				n.paramPat = s
+				n.paramLoc = loc
 			} else if n.paramName != part.value {
-				panic(fmt.Sprintf("res: pattern %q conflicts with %q: parameter $%s and $%s at the same position",
-					r.display(s), r.display(n.paramPat), part.value, n.paramName))
+				panic(fmt.Sprintf("res: pattern %q (%s) conflicts with %q (%s): parameter $%s and $%s at the same position",
+					r.display(s), loc, r.display(n.paramPat), n.paramLoc, part.value, n.paramName))
 			}
 			n = n.param
 		case partStar:
@@ -213,40 +220,56 @@ func (r *Router) insert(s string, h *Handler, listener func(*Event)) {
 			if n.full == nil {
 				n.full = &entry{pat: p}
 			}
-			n.full.add(r, p, h, listener)
-			r.registered(p, n.full, h, listener)
+			n.full.add(r, p, h, listener, loc)
+			r.registered(p, h, listener, loc)
 			return
 		}
 	}
 	if n.entry == nil {
 		n.entry = &entry{pat: p}
 	}
-	n.entry.add(r, p, h, listener)
-	r.registered(p, n.entry, h, listener)
+	n.entry.add(r, p, h, listener, loc)
+	r.registered(p, h, listener, loc)
 }
 
 // registered passes a new registration on to the parent router, or, on a
 // service's root router, tells the service.
-func (r *Router) registered(p pattern, e *entry, h *Handler, listener func(*Event)) {
+func (r *Router) registered(p pattern, h *Handler, listener func(*Event), loc string) {
 	if r.parent != nil {
-		r.parent.insert(joinPattern(r.mountPath, p.raw), h, listener)
+		r.parent.insert(joinPattern(r.mountPath, p.raw), h, listener, loc)
 	}
 	if r.svc != nil && h != nil {
 		r.svc.registered(p, h)
 	}
 }
 
-func (e *entry) add(r *Router, p pattern, h *Handler, listener func(*Event)) {
+func (e *entry) add(r *Router, p pattern, h *Handler, listener func(*Event), loc string) {
 	if h != nil {
 		if e.handler != nil {
-			panic(fmt.Sprintf("res: pattern %q conflicts with %q: registered twice",
-				r.display(p.raw), r.display(e.pat.raw)))
+			panic(fmt.Sprintf("res: pattern %q (%s) conflicts with %q (%s): registered twice",
+				r.display(p.raw), loc, r.display(e.pat.raw), e.loc))
 		}
 		e.handler = h
 		e.pat = p
+		e.loc = loc
 	}
 	if listener != nil {
 		e.listeners = append(e.listeners, listener)
+	}
+}
+
+// callerLoc returns the file:line of the caller of the exported Router or
+// Service method that called it, skipping this package's frames.
+func callerLoc() string {
+	for skip := 2; ; skip++ {
+		pc, file, line, ok := runtime.Caller(skip)
+		if !ok {
+			return "unknown"
+		}
+		fn := runtime.FuncForPC(pc)
+		if fn == nil || !strings.HasPrefix(fn.Name(), "github.com/reskit/res.") {
+			return filepath.Base(file) + ":" + strconv.Itoa(line)
+		}
 	}
 }
 

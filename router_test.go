@@ -138,7 +138,7 @@ func TestRouterPanics(t *testing.T) {
 		{
 			name:  "same pattern twice",
 			setup: func() { newRouter("book.$id", "book.$id") },
-			want:  []string{`res: `, `"book.$id" conflicts with "book.$id"`},
+			want:  []string{`res: pattern "book.$id" (router_test.go:`, `conflicts with "book.$id" (router_test.go:`, "registered twice"},
 		},
 		{
 			name:  "different params at the same position",
@@ -235,4 +235,29 @@ func BenchmarkRouterLookup(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzRouterLookup checks that Lookup never panics, and that what it
+// finds is consistent with the name: each parameter is one of its parts.
+func FuzzRouterLookup(f *testing.F) {
+	r := newRouter("books", "book.$id", "book.$id.title", "book.*.cover", "book.>", "user.$uid.book.$id", "")
+	for _, s := range []string{"", "books", "book.1", "book.1.title", "book.1.cover", "user.1.book.2", "a..b", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		m, ok := r.Lookup(name)
+		if !ok {
+			return
+		}
+		parts := strings.Split(name, ".")
+		for k, v := range m.Params {
+			found := false
+			for _, p := range parts {
+				found = found || p == v
+			}
+			if !found {
+				t.Fatalf("Lookup(%q).Params[%q] = %q, not a part of the name", name, k, v)
+			}
+		}
+	})
 }

@@ -21,6 +21,15 @@ import (
 // It returns ErrServiceClosed after Shutdown, which closes the connection,
 // or an error if the connection fails or is closed by someone else.
 func (s *Service) ListenAndServe(url string, opts ...nats.Option) error {
+	s.mu.Lock()
+	state := s.state
+	s.mu.Unlock()
+	switch state {
+	case stateServing:
+		return errors.New("res: service is already serving")
+	case stateClosing, stateClosed:
+		return ErrServiceClosed
+	}
 	o := nats.GetDefaultOptions()
 	for _, opt := range opts {
 		if opt != nil {
@@ -76,6 +85,11 @@ func (s *Service) ListenAndServe(url string, opts ...nats.Option) error {
 	s.mu.Unlock()
 	err = s.Serve(nc)
 	if !errors.Is(err, ErrServiceClosed) {
+		s.mu.Lock()
+		if s.state == stateNew {
+			s.ownConn = nil // Serve did not start: the service may serve later
+		}
+		s.mu.Unlock()
 		nc.Close()
 	}
 	return err
@@ -90,6 +104,9 @@ func (s *Service) ListenAndServe(url string, opts ...nats.Option) error {
 // Serve returns ErrServiceClosed after Shutdown, or an error if it cannot
 // start. A Service serves once: Serve may not be called again. The caller
 // keeps ownership of conn: Shutdown unsubscribes but does not close it.
+// Over a *nats.Conn of your own, call ResetAll from its reconnect handler,
+// as ListenAndServe does, since gateways may have missed events while the
+// connection was down.
 func (s *Service) Serve(conn Conn) error {
 	if conn == nil {
 		return errors.New("res: nil connection")
@@ -147,8 +164,24 @@ func (s *Service) Serve(conn Conn) error {
 		subs = append(subs, sub)
 	}
 	s.mu.Lock()
+	if s.state != stateServing { // Shutdown came during the subscriptions
+		s.mu.Unlock()
+		for _, sub := range subs {
+			_ = sub.Unsubscribe()
+		}
+		close(s.readDone)
+		return ErrServiceClosed
+	}
 	s.subs = subs
 	s.mu.Unlock()
+	// A round trip to the server makes sure it has every subscription
+	// before the reset tells gateways to send requests, and before
+	// OnServe tells the user the service is reachable.
+	if f, ok := conn.(interface{ FlushTimeout(time.Duration) error }); ok {
+		if err := f.FlushTimeout(5 * time.Second); err != nil {
+			s.logError(fmt.Errorf("res: flush after subscribing: %w", err))
+		}
+	}
 	s.logger.Info("res: serving", "service", s.name, "subjects", subjects, "queue", s.queueGroup)
 
 	if err := s.ResetAll(); err != nil {
@@ -308,7 +341,10 @@ func (s *Service) dispatch(m *nats.Msg) {
 	}
 	rtype, rname, method, ok := parseSubject(m.Subject)
 	if !ok {
-		s.logger.Debug("res: unknown subject", "subject", m.Subject)
+		s.logger.Info("res: request subject with an invalid resource name", "subject", m.Subject)
+		if rtype != "" && rtype != typeAccess {
+			s.replyError(m.Reply, ErrNotFound)
+		}
 		return
 	}
 	match, found := s.lookup(rname)
@@ -340,19 +376,17 @@ func (s *Service) dispatch(m *nats.Msg) {
 }
 
 // parseSubject splits a request subject into its type, resource name and
-// method.
+// method. It returns ok false, with the type if it is known, when the
+// subject has no valid resource name.
 func parseSubject(subj string) (rtype, rname, method string, ok bool) {
-	rtype, rest, ok := strings.Cut(subj, ".")
-	if !ok {
-		return "", "", "", false
-	}
+	rtype, rest, _ := strings.Cut(subj, ".")
 	switch rtype {
 	case typeAccess, typeGet:
 		rname = rest
 	case typeCall, typeAuth:
 		i := strings.LastIndexByte(rest, '.')
 		if i < 0 {
-			return "", "", "", false
+			return rtype, "", "", false
 		}
 		rname, method = rest[:i], rest[i+1:]
 	default:
@@ -417,64 +451,6 @@ func (s *Service) handleRequest(r *Request, data []byte) {
 	}
 }
 
-// startQueryEvent subscribes to a new inbox, sends the query event and
-// serves query requests on the inbox until the query event duration ends.
-func (s *Service) startQueryEvent(res resource, cb func(QueryRequest)) error {
-	res.query = ""
-	res.inGet = false
-	s.mu.Lock()
-	if s.state != stateServing {
-		s.mu.Unlock()
-		if s.state == stateNew {
-			return errNotServing
-		}
-		return ErrServiceClosed
-	}
-	conn := s.conn
-	qe := &queryEvent{res: res, cb: cb, inbox: nats.NewInbox()}
-	s.queries[qe.inbox] = qe
-	s.mu.Unlock()
-
-	sub, err := conn.ChanSubscribe(qe.inbox, s.inCh)
-	if err == nil {
-		qe.sub = sub
-		data, _ := marshalJSON(resprot.QueryEvent{Subject: qe.inbox})
-		err = s.publish(resprot.EventSubject(res.rname, resprot.EventQuery), data)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err != nil {
-		delete(s.queries, qe.inbox)
-		if sub != nil {
-			_ = sub.Unsubscribe()
-		}
-		return fmt.Errorf("res: query event: %w", err)
-	}
-	if s.queries[qe.inbox] == qe { // not ended by Shutdown meanwhile
-		qe.timer = time.AfterFunc(s.queryDuration, func() { s.endQueryEvent(qe) })
-	}
-	return nil
-}
-
-// endQueryEvent stops serving query requests for qe and calls its callback
-// with nil, on the resource's queue.
-func (s *Service) endQueryEvent(qe *queryEvent) {
-	s.mu.Lock()
-	if s.queries[qe.inbox] != qe {
-		s.mu.Unlock()
-		return
-	}
-	delete(s.queries, qe.inbox)
-	s.mu.Unlock()
-	if qe.sub != nil {
-		_ = qe.sub.Unsubscribe()
-	}
-	s.queue.add(qe.res.group, func() {
-		defer s.recoverCallback("QueryEvent", qe.res.rname)
-		qe.cb(nil)
-	})
-}
-
 // Shutdown stops the service: it stops taking requests, cancels the
 // context of every request, ends pending query events, and waits for the
 // handlers already running or queued to return, or for ctx to be done. It
@@ -506,12 +482,21 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	s.state = stateClosing
 	subs := s.subs
 	s.subs = nil
+	conn := s.conn
 	s.mu.Unlock()
 
-	for _, sub := range subs {
-		_ = sub.Unsubscribe()
-	}
 	s.cancel()
+	// Drain, unlike Unsubscribe, keeps taking the requests the server sent
+	// before it got the unsubscription; the round trip of a flush makes
+	// sure they are all in inCh, to be handled before the read loop stops.
+	for _, sub := range subs {
+		_ = sub.Drain()
+	}
+	if f, ok := conn.(interface{ FlushWithContext(context.Context) error }); ok {
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_ = f.FlushWithContext(fctx)
+		cancel()
+	}
 	s.stopOnce.Do(func() { close(s.stop) })
 	<-s.readDone
 

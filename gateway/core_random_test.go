@@ -24,7 +24,16 @@ type graphService struct {
 	nc    *nats.Conn
 	v     []int
 	r     []int // -1 for none
+	l     []int // the collection t.l: references to models
 	clock int
+}
+
+func (s *graphService) list() []any {
+	out := make([]any, len(s.l))
+	for i, x := range s.l {
+		out[i] = map[string]string{"rid": "t.m." + strconv.Itoa(x)}
+	}
+	return out
 }
 
 func (s *graphService) model(i int) map[string]any {
@@ -41,11 +50,19 @@ func (s *graphService) serve(m *nats.Msg) {
 	switch {
 	case strings.HasPrefix(m.Subject, "access."):
 		_ = m.Respond([]byte(`{"result":{"get":true}}`))
+	case m.Subject == "get.t.l":
+		b, _ := json.Marshal(map[string]any{"result": map[string]any{"collection": s.list()}})
+		_ = m.Respond(b)
 	case strings.HasPrefix(m.Subject, "get.t.m."):
 		i, _ := strconv.Atoi(strings.TrimPrefix(m.Subject, "get.t.m."))
 		b, _ := json.Marshal(map[string]any{"result": map[string]any{"model": s.model(i)}})
 		_ = m.Respond(b)
 	}
+}
+
+func (s *graphService) publish(subject string, v any) {
+	b, _ := json.Marshal(v)
+	_ = s.nc.Publish(subject, b)
 }
 
 func (s *graphService) change(i int, values map[string]any) {
@@ -60,12 +77,38 @@ type clientView struct {
 	t      *testing.T
 	direct map[string]int
 	cache  map[string]map[string]json.RawMessage
+	colls  map[string][]json.RawMessage
+}
+
+func (v *clientView) has(rid string) bool {
+	_, m := v.cache[rid]
+	_, c := v.colls[rid]
+	return m || c
+}
+
+// refs returns the hard references of resource rid.
+func (v *clientView) refs(rid string) []string {
+	var out []string
+	if m, ok := v.cache[rid]; ok {
+		for _, x := range m {
+			if r := refOf(x); r != "" {
+				out = append(out, r)
+			}
+		}
+	}
+	for _, x := range v.colls[rid] {
+		if r := refOf(x); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (v *clientView) addSet(data json.RawMessage) {
 	var rs struct {
-		Models map[string]map[string]json.RawMessage `json:"models"`
-		Errors map[string]json.RawMessage            `json:"errors"`
+		Models      map[string]map[string]json.RawMessage `json:"models"`
+		Collections map[string][]json.RawMessage          `json:"collections"`
+		Errors      map[string]json.RawMessage            `json:"errors"`
 	}
 	if err := json.Unmarshal(data, &rs); err != nil {
 		v.t.Fatal(err)
@@ -74,10 +117,16 @@ func (v *clientView) addSet(data json.RawMessage) {
 		v.t.Fatalf("errors in resource set: %s", data)
 	}
 	for rid, m := range rs.Models {
-		if _, ok := v.cache[rid]; ok {
+		if v.has(rid) {
 			v.t.Fatalf("resource set resends %s, which the client has", rid)
 		}
 		v.cache[rid] = m
+	}
+	for rid, c := range rs.Collections {
+		if v.has(rid) {
+			v.t.Fatalf("resource set resends %s, which the client has", rid)
+		}
+		v.colls[rid] = c
 	}
 }
 
@@ -106,11 +155,7 @@ func (v *clientView) reachable() []string {
 		}
 		seen[rid] = true
 		out = append(out, rid)
-		if m, ok := v.cache[rid]; ok {
-			if r := refOf(m["r"]); r != "" {
-				stack = append(stack, r)
-			}
-		}
+		stack = append(stack, v.refs(rid)...)
 	}
 	sort.Strings(out)
 	return out
@@ -126,10 +171,39 @@ func (v *clientView) gc() {
 			delete(v.cache, rid)
 		}
 	}
+	for rid := range v.colls {
+		if !keep[rid] {
+			delete(v.colls, rid)
+		}
+	}
 }
 
 func (v *clientView) event(name string, data json.RawMessage) {
 	rid, ev, _ := cutLast(name, ".")
+	if ev == "add" || ev == "remove" {
+		c, ok := v.colls[rid]
+		if !ok {
+			v.t.Fatalf("event %s on a resource the client does not have", name)
+		}
+		var p struct {
+			Idx   int             `json:"idx"`
+			Value json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(data, &p); err != nil {
+			v.t.Fatal(err)
+		}
+		nc := append([]json.RawMessage{}, c[:p.Idx]...)
+		if ev == "add" {
+			nc = append(nc, p.Value)
+			nc = append(nc, c[p.Idx:]...)
+		} else {
+			nc = append(nc, c[p.Idx+1:]...)
+		}
+		v.colls[rid] = nc
+		v.addSet(data)
+		v.gc()
+		return
+	}
 	if ev != "change" {
 		v.t.Fatalf("unexpected event %s", name)
 	}
@@ -168,13 +242,18 @@ func (v *clientView) mismatch(s *graphService) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, rid := range v.reachable() {
-		m, ok := v.cache[rid]
-		if !ok {
+		if !v.has(rid) {
 			return "missing " + rid
 		}
-		i, _ := strconv.Atoi(strings.TrimPrefix(rid, "t.m."))
-		want, _ := json.Marshal(s.model(i))
-		got, _ := json.Marshal(m)
+		var got, want []byte
+		if rid == "t.l" {
+			got, _ = json.Marshal(v.colls[rid])
+			want, _ = json.Marshal(s.list())
+		} else {
+			i, _ := strconv.Atoi(strings.TrimPrefix(rid, "t.m."))
+			want, _ = json.Marshal(s.model(i))
+			got, _ = json.Marshal(v.cache[rid])
+		}
 		var g, w any
 		_ = json.Unmarshal(got, &g)
 		_ = json.Unmarshal(want, &w)
@@ -227,7 +306,7 @@ func randomGraphRun(t *testing.T, cfg gateway.Config, seed uint64) {
 	}
 	c := e.dial()
 	mustResult(t, c, "version", map[string]string{"protocol": "1.2.3"})
-	view := &clientView{t: t, direct: map[string]int{}, cache: map[string]map[string]json.RawMessage{}}
+	view := &clientView{t: t, direct: map[string]int{}, cache: map[string]map[string]json.RawMessage{}, colls: map[string][]json.RawMessage{}}
 	rnd := rand.New(rand.NewPCG(seed, 42))
 
 	// handle applies one message; it returns the id of a response.
@@ -278,7 +357,10 @@ func randomGraphRun(t *testing.T, cfg gateway.Config, seed uint64) {
 	for step := 0; step < steps; step++ {
 		i := rnd.IntN(n)
 		rid := "t.m." + strconv.Itoa(i)
-		switch op := rnd.IntN(10); {
+		if rnd.IntN(4) == 0 {
+			rid = "t.l"
+		}
+		switch op := rnd.IntN(14); {
 		case op < 3:
 			svc.mu.Lock()
 			svc.clock++
@@ -293,7 +375,37 @@ func randomGraphRun(t *testing.T, cfg gateway.Config, seed uint64) {
 				svc.change(i, map[string]any{"r": svc.model(i)["r"]})
 			}
 			svc.mu.Unlock()
-		case op < 8:
+		case op == 8:
+			// Add to or remove from the collection.
+			svc.mu.Lock()
+			if len(svc.l) > 0 && rnd.IntN(2) == 0 {
+				idx := rnd.IntN(len(svc.l))
+				svc.l = append(svc.l[:idx], svc.l[idx+1:]...)
+				svc.publish("event.t.l.remove", map[string]int{"idx": idx})
+			} else {
+				idx := rnd.IntN(len(svc.l) + 1)
+				svc.l = append(svc.l[:idx], append([]int{i}, svc.l[idx:]...)...)
+				svc.publish("event.t.l.add", map[string]any{"idx": idx, "value": map[string]string{"rid": "t.m." + strconv.Itoa(i)}})
+			}
+			svc.mu.Unlock()
+		case op == 9:
+			// Change data without events, then reset: the gateway must
+			// find the differences itself.
+			svc.mu.Lock()
+			for k := rnd.IntN(3); k > 0; k-- {
+				j := rnd.IntN(n)
+				svc.clock++
+				svc.v[j] = svc.clock
+				svc.r[rnd.IntN(n)] = rnd.IntN(n+1) - 1
+			}
+			rnd.Shuffle(len(svc.l), func(a, b int) { svc.l[a], svc.l[b] = svc.l[b], svc.l[a] })
+			if len(svc.l) > 0 {
+				svc.l = svc.l[:rnd.IntN(len(svc.l))]
+			}
+			svc.l = append(svc.l, rnd.IntN(n))
+			svc.publish("system.reset", map[string]any{"resources": []string{"t.>"}})
+			svc.mu.Unlock()
+		case op < 12:
 			res := request("subscribe." + rid)
 			view.direct[rid]++
 			view.addSet(res)

@@ -19,6 +19,13 @@
 // To serve the gateway from your own HTTP server, set Config.NoHTTP, call
 // Start to connect to NATS, and mount Handler.
 //
+// Under Config.APIPath, the same resources are served as REST: GET
+// /api/library/books gets library.books through the shared cache, as JSON
+// with its references nested (Config.APIEncoding), and POST
+// /api/library/books/add calls method add with the body as params. An
+// HTTP request is handled on its own goroutine, which waits for the
+// services' replies.
+//
 // # Concurrency
 //
 // NATS messages, events and request replies alike, are handled by one

@@ -24,6 +24,7 @@ func (c *conn) handleMessage(data []byte) {
 	}
 	id := req.ID
 	typ, rest, hasRest := strings.Cut(req.Method, ".")
+	c.g.metrics.countWSRequest(typ)
 	switch typ {
 	case "version":
 		if hasRest {

@@ -14,6 +14,7 @@ const (
 	EventQuery       = "query"
 	EventUnsubscribe = "unsubscribe"
 	EventPatch       = "patch"
+	EventReset       = "reset"
 )
 
 // IsReservedEvent reports whether name is an event name that a service may
@@ -21,7 +22,7 @@ const (
 func IsReservedEvent(name string) bool {
 	switch name {
 	case EventChange, EventAdd, EventRemove, EventDelete, EventCreate,
-		EventReaccess, EventQuery, EventUnsubscribe, EventPatch:
+		EventReaccess, EventQuery, EventUnsubscribe, EventPatch, EventReset:
 		return true
 	}
 	return false

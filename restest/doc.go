@@ -29,5 +29,6 @@
 // the service has handled everything sent to it (Session.Flush).
 //
 // Assertions fail the test with t.Fatal, showing the expected and the
-// actual JSON. Waits fail after DefaultTimeout.
+// actual JSON. Waits fail after DefaultTimeout. To see the service's logs
+// with the failures, create it with res.WithLogger(restest.NewLogger(t)).
 package restest

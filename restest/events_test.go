@@ -31,7 +31,7 @@ func TestModelEvents(t *testing.T) {
 			if changes["same"] != nil {
 				return map[string]any{}, nil // nothing changed
 			}
-			return map[string]any{"a": 1}, nil
+			return map[string]any{"a": 1, "b": 2}, nil
 		}),
 	)
 	svc.AddListener("model", func(ev *res.Event) { got = append(got, ev) })

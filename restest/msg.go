@@ -18,6 +18,10 @@ import (
 // JSON, and return the Msg so that they can be chained:
 //
 //	s.Get("library.book.1").Response().AssertModel(map[string]any{"title": "Dune"})
+//
+// Only a Msg got through a Session has a test to fail: one got from a
+// MockConn directly has its Subject and Payload to read, and its Assert
+// methods panic.
 type Msg struct {
 	Subject string
 	Payload json.RawMessage

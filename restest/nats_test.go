@@ -43,8 +43,10 @@ func TestListenAndServeReconnect(t *testing.T) {
 
 	served := make(chan struct{})
 	reconnected := make(chan struct{}, 1)
+	disconnected := make(chan struct{}, 1)
 	s := res.NewService("test",
 		res.WithOnServe(func(*res.Service) { close(served) }),
+		res.WithOnDisconnect(func(*res.Service) { disconnected <- struct{}{} }),
 		res.WithOnReconnect(func(*res.Service) { reconnected <- struct{}{} }),
 	)
 	s.Handle("model", res.GetModel(func(r res.ModelRequest) { _ = r.Model(map[string]int{"n": 1}) }))
@@ -76,6 +78,11 @@ func TestListenAndServeReconnect(t *testing.T) {
 	// Restart the server on the same port: the service reconnects,
 	// resets and serves again.
 	srv.Shutdown()
+	select {
+	case <-disconnected:
+	case <-time.After(30 * time.Second):
+		t.Fatal("OnDisconnect not called")
+	}
 	srv = startNATS(t, port)
 	defer srv.Shutdown()
 	select {

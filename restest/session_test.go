@@ -17,8 +17,8 @@ type book struct {
 	Title string `json:"title"`
 }
 
-func newLibrary() *res.Service {
-	s := res.NewService("library")
+func newLibrary(t *testing.T) *res.Service {
+	s := res.NewService("library", res.WithLogger(restest.NewLogger(t)))
 	s.Handle("book.$id",
 		res.Access(res.AccessGranted),
 		res.GetModel(func(r res.ModelRequest) {
@@ -44,7 +44,7 @@ func newLibrary() *res.Service {
 }
 
 func TestSessionGet(t *testing.T) {
-	s := restest.NewSession(t, newLibrary(), restest.WithReset([]string{"library.>"}, []string{"library.>"}))
+	s := restest.NewSession(t, newLibrary(t), restest.WithReset([]string{"library.>"}, []string{"library.>"}))
 
 	s.Get("library.book.1").Response().AssertModel(book{Title: "Dune"})
 	s.Get("library.book.2").Response().AssertError(res.ErrNotFound)
@@ -54,7 +54,7 @@ func TestSessionGet(t *testing.T) {
 }
 
 func TestSessionCall(t *testing.T) {
-	s := restest.NewSession(t, newLibrary())
+	s := restest.NewSession(t, newLibrary(t))
 
 	s.Call("library.book.1", "set", &restest.Request{Params: book{Title: "Emma"}}).Response().AssertResult(nil)
 	s.GetMsg().AssertChangeEvent("library.book.1", map[string]any{"title": "Emma"})
@@ -65,7 +65,7 @@ func TestSessionCall(t *testing.T) {
 }
 
 func TestSessionWith(t *testing.T) {
-	s := restest.NewSession(t, newLibrary())
+	s := restest.NewSession(t, newLibrary(t))
 
 	err := s.Service().With("library.book.1", func(r res.Resource) {
 		_ = r.ChangeEvent(map[string]any{"title": "Persuasion"})

@@ -175,6 +175,20 @@ func (c *Cache) Len() int {
 	return n
 }
 
+// Subscriptions returns the number of open subscriptions (Handles) to
+// cached resources.
+func (c *Cache) Subscriptions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, es := range c.names {
+		es.mu.Lock()
+		n += es.count
+		es.mu.Unlock()
+	}
+	return n
+}
+
 // ErrClosed is the error given to subscribers of a closed Cache.
 var ErrClosed = errors.New("cache: closed")
 
