@@ -187,6 +187,11 @@ func (c *conn) load(rid string, direct bool, done func(*resourceSet, *resprot.Er
 			s.direct++
 		}
 		done(c.collect(o.roots, direct), nil)
+		if direct && acc.stale {
+			// Access was granted before the token or the access rules
+			// changed: check it again, now that the subscription exists.
+			c.recheck(s)
+		}
 	}
 	c.ops = append(c.ops, o)
 	c.getAccess(rid, func(e *accessEntry) {

@@ -395,9 +395,9 @@ func (t *throttle) done() {
 // decodeResult decodes a service's response into its result, or returns
 // the error the response holds.
 func decodeResult(data []byte) (json.RawMessage, error) {
-	var r resprot.Response
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, resprot.InternalError(err)
+	r, err := resprot.ParseResponse(data)
+	if err != nil {
+		return nil, err
 	}
 	if r.Error != nil {
 		return nil, r.Error

@@ -274,7 +274,7 @@ func (c *Client) reply(m *nats.Msg) {
 		r.cb(nil, resprot.ErrNotFound)
 		return
 	}
-	if d, ok := preResponse(m.Data); ok {
+	if d, ok := resprot.ParsePreResponse(m.Data); ok {
 		// A pre-response: restart the timer with the new timeout.
 		if d > 0 {
 			r.timer.Reset(d)
@@ -298,42 +298,4 @@ func (c *Client) trace(msg, subject string, payload []byte) {
 	if c.log.Enabled(ctx, LevelTrace) {
 		c.log.Log(ctx, LevelTrace, msg, "subject", subject, "payload", string(payload))
 	}
-}
-
-// preResponse reports whether data is a pre-response: a UTF-8 string of
-// key:"value" pairs that starts with a letter. It returns the timeout it
-// sets, or zero when it has none.
-func preResponse(data []byte) (time.Duration, bool) {
-	if len(data) == 0 {
-		return 0, false
-	}
-	if b := data[0]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z') {
-		return 0, false
-	}
-	var timeout time.Duration
-	s := string(data)
-	for s != "" {
-		s = strings.TrimLeft(s, " \t\r\n,")
-		i := strings.IndexByte(s, ':')
-		if i < 0 {
-			break
-		}
-		key := s[:i]
-		s = s[i+1:]
-		if len(s) == 0 || s[0] != '"' {
-			break
-		}
-		j := strings.IndexByte(s[1:], '"')
-		if j < 0 {
-			break
-		}
-		val := s[1 : j+1]
-		s = s[j+2:]
-		if key == "timeout" {
-			if ms, err := strconv.ParseInt(val, 10, 64); err == nil && ms > 0 {
-				timeout = time.Duration(ms) * time.Millisecond
-			}
-		}
-	}
-	return timeout, true
 }
