@@ -61,12 +61,24 @@ func TestClientDisconnectWhileRequestPending(t *testing.T) {
 	s := newSession(t)
 	c := s.Connect(t)
 	c.Send(t, "subscribe.test.model", nil)
+	// The gateway sends the access and get requests of a subscription in
+	// parallel, so either can come first.
 	r := s.GetRequest(t)
 	c.Close()
-	// Answer whatever the gateway asked for; no one is there to read it.
-	r.RespondSuccess(accessGranted)
-	s.AutoRespond("access.test.model", result(accessGranted))
-	s.AutoRespond("get.test.model", result(model(testModel)))
+	// Answer each request by its subject, the pending one and those still
+	// to come; no one is there to read the response.
+	replies := map[string]func(*Request){
+		"access.test.model": result(accessGranted),
+		"get.test.model":    result(model(testModel)),
+	}
+	reply, ok := replies[r.Subject]
+	if !ok {
+		t.Fatalf("unexpected request on %q with payload %s", r.Subject, r.Payload)
+	}
+	for subject, h := range replies {
+		s.AutoRespond(subject, h)
+	}
+	reply(r)
 
 	c2 := s.Connect(t)
 	c2.Request(t, "subscribe.test.model", nil).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
