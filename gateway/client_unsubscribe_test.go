@@ -205,9 +205,9 @@ func TestUnsubscribeCycle(t *testing.T) {
 	})
 	c.Request(t, "unsubscribe.test.a", nil).AssertResult(t, nil)
 
-	creq := c.Send(t, "subscribe.test.b", nil)
 	s.AutoRespond("get.test.a", result(model(`{"b":{"rid":"test.b"}}`)))
 	s.AutoRespond("get.test.b", result(model(`{"a":{"rid":"test.a"}}`)))
+	creq := c.Send(t, "subscribe.test.b", nil)
 	s.GetRequestOn(t, "access.test.b").RespondSuccess(accessGranted)
 	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.a":{"b":{"rid":"test.b"}},"test.b":{"a":{"rid":"test.a"}}}}`))
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/reskit/res"
 	"github.com/reskit/res/resprot"
 )
@@ -206,9 +204,6 @@ func startLibrary(t testing.TB, natsURL string) *res.Service {
 	case <-time.After(waitTimeout):
 		t.Fatalf("service not serving within %v", waitTimeout)
 	}
-	// OnServe may run before the NATS server has the service's
-	// subscriptions; wait until a request reaches the service.
-	waitReachable(t, natsURL, "access.library.books")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
@@ -337,25 +332,4 @@ func login(t testing.TB, c *Client, user string) {
 	t.Helper()
 	c.Request(t, "auth.library.auth.login", map[string]string{"user": user}).
 		AssertResult(t, map[string]any{"payload": map[string]string{"hello": user}})
-}
-
-// waitReachable polls subject with requests until a service answers.
-func waitReachable(t testing.TB, natsURL, subject string) {
-	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer nc.Close()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		_, err := nc.Request(subject, []byte(`{"cid":"probe"}`), waitTimeout)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(deadline) {
-			t.Fatalf("request %s: %v", subject, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

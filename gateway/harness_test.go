@@ -302,12 +302,28 @@ func (s *service) StopListening(t testing.TB, subject string) {
 	}
 }
 
-// AutoRespond makes the service answer every later request on subject with
-// h instead of queueing it.
+// AutoRespond makes the service answer every request on subject with h
+// instead of queueing it: the ones already queued, then every later one,
+// so that a request the gateway sent just before the call is not left in
+// the queue for the test to trip over.
 func (s *service) AutoRespond(subject string, h func(*Request)) {
 	s.mu.Lock()
 	s.auto[subject] = h
+	var queued []*Request
+	kept := s.queue[:0]
+	for _, r := range s.queue {
+		if r.Subject == subject {
+			queued = append(queued, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	s.queue = kept
 	s.mu.Unlock()
+	for _, r := range queued {
+		r.t = nonFatal{s.t}
+		h(r)
+	}
 }
 
 // GetRequest returns the next request the gateway sent, waiting for it.

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"encoding/json"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,19 +50,30 @@ func connectionID(t testing.TB, s *session, c *Client) string {
 	return cid
 }
 
-// waitForToken polls with access requests until c's requests carry want as
-// their token. A token event and a client request travel different ways,
-// so the gateway may apply the token a little after the event was sent.
+// waitForToken polls with call requests, whose access requests it denies,
+// until c's requests carry want as their token. A token event and a client
+// request travel different ways, so the gateway may apply the token a
+// little after the event was sent; and an access request in flight when it
+// does is asked again with the new token. So the access requests on
+// access.test.whoami are answered automatically from now on, and the token
+// checked is the one of the last access request before the response.
 func waitForToken(t testing.TB, s *session, c *Client, want json.RawMessage) {
 	t.Helper()
 	w := decode(t, want)
+	var mu sync.Mutex
+	var last any
+	s.AutoRespond("access.test.whoami", func(r *Request) {
+		mu.Lock()
+		last = r.Field(r.t, "token")
+		mu.Unlock()
+		r.RespondError(resprot.ErrAccessDenied)
+	})
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		creq := c.Send(t, "call.test.whoami.method", nil)
-		r := s.GetRequestOn(t, "access.test.whoami")
-		got := r.Field(t, "token")
-		r.RespondError(resprot.ErrAccessDenied)
-		creq.GetResponse(t)
+		c.Send(t, "call.test.whoami.method", nil).GetResponse(t).AssertErrorCode(t, resprot.CodeAccessDenied)
+		mu.Lock()
+		got := last
+		mu.Unlock()
 		if reflect.DeepEqual(got, w) {
 			return
 		}

@@ -78,16 +78,19 @@ func TestRequestTimeoutNotCached(t *testing.T) {
 // "Sets the request timeout. The value is the new timeout in milliseconds
 // calculated from when the requester receives the pre-response."
 func TestPreResponseExtendsTimeout(t *testing.T) {
-	const timeout = time.Second
-	s := newSession(t, withRequestTimeout(timeout))
+	s := newSession(t, withRequestTimeout(2*time.Second))
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.slow", nil)
 	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
 	r := s.GetRequestOn(t, "call.test.model.slow")
 	r.RespondRaw([]byte(`timeout:"60000"`))
-	// Let the gateway's own timeout pass twice over: the scenario is a
-	// service slower than the default timeout.
-	time.Sleep(2 * timeout)
+	// Let the gateway's own timeout pass, as for a service slower than it:
+	// a call sent later, and left unanswered, times out with that timeout,
+	// so the slow call would have timed out before it.
+	later := c.Send(t, "call.test.other.method", nil)
+	s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
+	s.GetRequestOn(t, "call.test.other.method").Timeout()
+	later.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
 	r.RespondSuccess(js(`"finally"`))
 	creq.GetResponse(t).AssertResult(t, js(`{"payload":"finally"}`))
 }
