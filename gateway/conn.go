@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/reskit/res/gateway/cache"
 	"github.com/reskit/res/resprot"
@@ -34,12 +33,13 @@ const (
 // conn is one client connection and everything the gateway knows about it:
 // its token, protocol version, subscriptions and cached access.
 //
-// All of that state is owned by the connection's worker goroutine (run):
+// All of that state is owned by the connection's worker (see worker):
 // requests from the client, replies from services, cache events and NATS
-// events are queued with do and handled there one at a time, so none of
-// them needs a lock. Nothing on the worker blocks: service requests are
-// sent with callbacks that queue the reply, and output goes to the
-// transport's bounded queue.
+// events are queued with do and handled one at a time, in order, by one
+// goroutine at a time, so none of them needs a lock. The worker has a
+// goroutine only while it has work. Nothing the worker runs blocks:
+// service requests are sent with callbacks that queue the reply, and
+// output goes to the transport's bounded queue.
 type conn struct {
 	g    *Gateway
 	cid  string
@@ -59,14 +59,9 @@ type conn struct {
 	// out.
 	slots chan struct{}
 
-	// qmu protects the work queue.
-	qmu     sync.Mutex
-	queue   []func()
-	wake    chan struct{}
-	stopped bool
-	done    chan struct{} // closed when the worker has cleaned up
+	w *worker // runs the work below; w.done is closed after cleanup
 
-	// Owned by the worker goroutine.
+	// Owned by the worker.
 	protocol int // client protocol version, as major*1e6 + minor*1e3 + patch
 	token    json.RawMessage
 	tid      string
@@ -97,24 +92,24 @@ func newCID() string {
 // newConn returns a connection for the client that made request r. It is
 // registered and running once start returns true.
 func newConn(g *Gateway, r *http.Request) *conn {
-	return &conn{
+	c := &conn{
 		g:          g,
 		cid:        newCID(),
 		header:     r.Header.Clone(),
 		host:       r.Host,
 		remoteAddr: r.RemoteAddr,
 		uri:        r.RequestURI,
-		wake:       make(chan struct{}, 1),
 		slots:      make(chan struct{}, maxRequests),
-		done:       make(chan struct{}),
 		protocol:   protoLegacy,
 		subs:       make(map[string]*sub),
 		access:     make(map[string]*accessEntry),
 	}
+	c.w = newWorker(c.cleanup)
+	return c
 }
 
-// start registers c with the gateway, subscribes to its connection events
-// and starts its worker. It reports false when the gateway is stopping.
+// start registers c with the gateway and subscribes to its connection
+// events. It reports false when the gateway is stopping.
 func (c *conn) start(t transport) bool {
 	c.t = t
 	c.log = c.g.log.With("cid", c.cid)
@@ -128,62 +123,18 @@ func (c *conn) start(t transport) bool {
 		return false
 	}
 	c.unsc = unsub
-	go c.run()
 	return true
 }
 
 // do queues f to run on the worker. It reports false when the connection
 // is closed.
-func (c *conn) do(f func()) bool {
-	c.qmu.Lock()
-	if c.stopped {
-		c.qmu.Unlock()
-		return false
-	}
-	c.queue = append(c.queue, f)
-	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-	return true
-}
+func (c *conn) do(f func()) bool { return c.w.do(f) }
 
-// stop makes the worker clean up and exit; queued work is dropped.
-func (c *conn) stop() {
-	c.qmu.Lock()
-	c.stopped = true
-	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
+// stop makes the worker drop queued work, clean up and close c.w.done.
+func (c *conn) stop() { c.w.stop() }
 
-func (c *conn) run() {
-	defer close(c.done)
-	for {
-		c.qmu.Lock()
-		if c.stopped {
-			c.queue = nil
-			c.qmu.Unlock()
-			c.cleanup()
-			return
-		}
-		if len(c.queue) == 0 {
-			c.qmu.Unlock()
-			<-c.wake
-			continue
-		}
-		f := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		c.qmu.Unlock()
-		f()
-	}
-}
-
-// cleanup releases everything the connection holds. It runs on the worker.
+// cleanup releases everything the connection holds. The worker runs it
+// last.
 func (c *conn) cleanup() {
 	c.unsc()
 	for _, s := range c.subs {

@@ -52,7 +52,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var ok bool
 		if header, ok = c.headerAuth(w, m); !ok {
 			c.stop()
-			<-c.done
+			<-c.w.done
 			return
 		}
 	}
@@ -61,7 +61,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The upgrader has answered the client.
 		c.log.Debug("gateway: websocket upgrade failed", "error", err)
 		c.stop()
-		<-c.done
+		<-c.w.done
 		return
 	}
 	c.log.Debug("gateway: client connected", "remoteAddr", r.RemoteAddr)
@@ -80,7 +80,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-writerDone
 	_ = ws.Close()
 	c.stop()
-	<-c.done
+	<-c.w.done
 	c.log.Debug("gateway: client disconnected")
 }
 
