@@ -41,11 +41,10 @@ const (
 // service requests are sent with callbacks that queue the reply, and
 // output goes to the transport's bounded queue.
 type conn struct {
-	g    *Gateway
-	cid  string
-	log  *slog.Logger
-	t    transport
-	unsc func() // unsubscribes conn.<cid>.*
+	g   *Gateway
+	cid string
+	log *slog.Logger
+	t   transport
 
 	// From the HTTP request that opened the connection; read-only.
 	header     http.Header
@@ -108,21 +107,15 @@ func newConn(g *Gateway, r *http.Request) *conn {
 	return c
 }
 
-// start registers c with the gateway and subscribes to its connection
-// events. It reports false when the gateway is stopping.
+// start registers c with the gateway, for its token events too. It
+// reports false when the gateway is stopping.
 func (c *conn) start(t transport) bool {
 	c.t = t
 	c.log = c.g.log.With("cid", c.cid)
 	if !c.g.addConn(c) {
 		return false
 	}
-	unsub, err := c.g.mq.Subscribe("conn."+c.cid+".*", c.onConnEvent)
-	if err != nil {
-		c.log.Error("gateway: subscribe to connection events", "error", err)
-		c.g.removeConn(c)
-		return false
-	}
-	c.unsc = unsub
+	c.g.tokens.add(c.cid, c)
 	return true
 }
 
@@ -136,7 +129,7 @@ func (c *conn) stop() { c.w.stop() }
 // cleanup releases everything the connection holds. The worker runs it
 // last.
 func (c *conn) cleanup() {
-	c.unsc()
+	c.g.tokens.remove(c.cid)
 	for _, s := range c.subs {
 		s.removed = true
 		if s.handle != nil {
@@ -241,16 +234,9 @@ func (c *conn) encodeEvent(rid, name string, data any) []byte {
 	return b
 }
 
-// onConnEvent handles conn.<cid>.<event> (dispatcher goroutine).
-func (c *conn) onConnEvent(subject string, data []byte) {
-	if !strings.HasSuffix(subject, ".token") {
-		return
-	}
-	var ev resprot.TokenEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		c.log.Error("gateway: invalid token event", "error", err)
-		return
-	}
+// tokenEvent implements tokenTarget: the token is set on the worker,
+// queued before the reply to the auth request that may have caused it.
+func (c *conn) tokenEvent(ev resprot.TokenEvent) {
 	c.do(func() { c.setToken(ev.Token, ev.TID) })
 }
 
