@@ -20,6 +20,10 @@ type Config struct {
 	// NATSOptions are added to the options of the NATS connection, for
 	// credentials or TLS. The gateway sets its own reconnect handlers.
 	NATSOptions []nats.Option
+	// NATSBufferSize is the number of NATS messages that may wait to be
+	// handled; past it NATS drops messages and the gateway fetches its
+	// cache again. Default: 8192, as Resgate's bufferSize.
+	NATSBufferSize int
 
 	// Addr is the IP address to listen on. Default: "" (all interfaces).
 	Addr string
@@ -172,6 +176,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if err := c.apiDefaults(); err != nil {
 		return c, err
+	}
+	if c.NATSBufferSize < 0 {
+		return c, errors.New("gateway: negative nats buffer size")
 	}
 	if c.ResetThrottle < 0 || c.ReferenceThrottle < 0 {
 		return c, errors.New("gateway: negative throttle")

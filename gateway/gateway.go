@@ -123,7 +123,7 @@ func (g *Gateway) Start() error {
 	if !nc.IsConnected() {
 		g.log.Warn("gateway: nats not reachable yet; retrying", "url", g.cfg.NATSURL)
 	}
-	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, Logger: g.log, Observe: g.serviceRequestEnded})
+	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, BufferSize: g.cfg.NATSBufferSize, Logger: g.log, Observe: g.serviceRequestEnded})
 	if err != nil {
 		g.stopped = true
 		nc.Close()
