@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/reskit/res/gateway/cache"
 	"github.com/reskit/res/resprot"
@@ -65,6 +66,7 @@ type conn struct {
 	token    json.RawMessage
 	tid      string
 	subs     map[string]*sub
+	nDirect  int // direct subscriptions, summed over subs
 	access   map[string]*accessEntry
 	ops      []*op
 	refLoad  int    // reference gets in flight, for ReferenceThrottle
@@ -157,6 +159,7 @@ func (c *conn) write(msg []byte) {
 		c.log.Log(context.Background(), LevelTrace, "<-- ws", "msg", string(msg))
 	}
 	if !c.t.send(msg) {
+		c.g.metrics.slowClients.Inc()
 		c.log.Warn("gateway: client too slow; disconnected")
 	}
 }
@@ -187,7 +190,8 @@ func (c *conn) clientMessage(data []byte, cancel <-chan struct{}) bool {
 	case <-cancel:
 		return false
 	}
-	return c.do(func() { c.handleMessage(data) })
+	start := time.Now()
+	return c.do(func() { c.handleMessage(data, start) })
 }
 
 // release frees the slot of a handled message.
@@ -198,27 +202,39 @@ func (c *conn) release() {
 	}
 }
 
+// reqID is a client request as its reply needs it: the id the client gave
+// it and, for the metrics, its type and when it arrived.
+type reqID struct {
+	id     json.RawMessage
+	start  time.Time
+	metric int // index in wsMethods, or -1
+}
+
 // reply sends the result of request id; a nil result is left out.
-func (c *conn) reply(id json.RawMessage, result any) {
-	c.release()
-	b, err := json.Marshal(clientResponse{Result: result, ID: id})
+func (c *conn) reply(id reqID, result any) {
+	b, err := json.Marshal(clientResponse{Result: result, ID: id.id})
 	if err != nil {
 		c.replyError(id, resprot.InternalError(err))
 		return
 	}
+	c.release()
+	c.g.metrics.wsResponse(id.metric, id.start, "")
 	c.write(b)
 }
 
 // replyError sends the error of request id.
-func (c *conn) replyError(id json.RawMessage, err error) {
+func (c *conn) replyError(id reqID, err error) {
 	c.release()
-	b, _ := json.Marshal(clientResponse{Error: resprot.ToError(err), ID: id})
+	e := resprot.ToError(err)
+	c.g.metrics.wsResponse(id.metric, id.start, e.Code)
+	b, _ := json.Marshal(clientResponse{Error: e, ID: id.id})
 	c.write(b)
 }
 
 // event sends event name of resource rid to the client.
 func (c *conn) event(rid, name string, data any) {
 	if b := c.encodeEvent(rid, name, data); b != nil {
+		c.g.metrics.wsEvents.Inc()
 		c.write(b)
 	}
 }

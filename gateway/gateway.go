@@ -45,13 +45,14 @@ type Gateway struct {
 	sysUnsub func()
 	tokUnsub func()
 
-	metrics    metrics
 	metricsSrv *http.Server
 	metricsLn  net.Listener
 	metricsErr chan error
 
 	// wg counts the goroutines of client connections.
 	wg sync.WaitGroup
+
+	metrics *metrics // set by New
 }
 
 // New checks cfg and returns a Gateway. It has no side effects: Start
@@ -68,6 +69,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.ws = &wsHandler{g: g}
 	g.api = &apiHandler{g: g}
+	g.metrics = newMetrics(g)
 	return g, nil
 }
 
@@ -125,7 +127,7 @@ func (g *Gateway) Start() error {
 	if !nc.IsConnected() {
 		g.log.Warn("gateway: nats not reachable yet; retrying", "url", g.cfg.NATSURL)
 	}
-	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, Logger: g.log})
+	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, BufferSize: g.cfg.NATSBufferSize, Logger: g.log, Observe: g.serviceRequestEnded})
 	if err != nil {
 		g.stopped = true
 		nc.Close()
@@ -153,46 +155,78 @@ func (g *Gateway) Start() error {
 	if g.cfg.NoHTTP {
 		return nil
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.Port)))
-	if err != nil {
+	fail := func(err error, lns ...net.Listener) error {
+		for _, ln := range lns {
+			ln.Close()
+		}
 		g.closeNATS()
 		return fmt.Errorf("gateway: %w", err)
 	}
-	g.ln = ln
-	g.srv = &http.Server{
-		Handler:           g.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
-	}
-	g.serveErr = make(chan error, 1)
+	var tlsConfig *tls.Config
 	if g.cfg.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(g.cfg.TLSCertFile, g.cfg.TLSKeyFile)
 		if err != nil {
-			ln.Close()
-			g.closeNATS()
-			return fmt.Errorf("gateway: %w", err)
+			return fail(err)
 		}
-		g.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
-		ln = tls.NewListener(ln, g.srv.TLSConfig)
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
 	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.Port)))
+	if err != nil {
+		return fail(err)
+	}
+	var mln net.Listener
+	if g.cfg.MetricsPort != 0 {
+		if mln, err = net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.MetricsPort))); err != nil {
+			return fail(fmt.Errorf("metrics: %w", err), ln)
+		}
+	}
+	g.ln = ln
+	g.srv = g.httpServer(g.Handler(), tlsConfig)
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	g.serveErr = make(chan error, 1)
 	go func() { g.serveErr <- g.srv.Serve(ln) }()
 	g.log.Info("gateway: listening", "addr", ln.Addr().String(), "wsPath", g.cfg.WSPath, "apiPath", g.cfg.APIPath)
-	if g.cfg.MetricsPort != 0 {
-		mln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.MetricsPort)))
-		if err != nil {
-			g.log.Error("gateway: metrics not served", "error", err)
-			return nil
-		}
+	if mln != nil {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", g.MetricsHandler())
 		g.metricsLn = mln
-		g.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.metricsSrv = g.httpServer(mux, tlsConfig)
+		if tlsConfig != nil {
+			mln = tls.NewListener(mln, tlsConfig)
+		}
 		g.metricsErr = make(chan error, 1)
 		go func() { g.metricsErr <- g.metricsSrv.Serve(mln) }()
 		g.log.Info("gateway: serving metrics", "addr", mln.Addr().String()+"/metrics")
 	}
 	return nil
+}
+
+// httpServer returns a server for h with the configured timeouts.
+func (g *Gateway) httpServer(h http.Handler, tlsConfig *tls.Config) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+		ReadTimeout:       g.cfg.ReadTimeout,
+		IdleTimeout:       g.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// serviceRequestEnded records a service request that ended, and logs the
+// replies that break the protocol and the requests that timed out.
+func (g *Gateway) serviceRequestEnded(subject string, d time.Duration, reply []byte, err error) {
+	switch code, malformed := g.metrics.serviceRequest(subject, d, reply, err); {
+	case code == resprot.CodeTimeout:
+		g.log.Warn("gateway: service request timed out", "subject", subject, "after", d)
+	case malformed:
+		if len(reply) > 200 {
+			reply = append(reply[:200:200], "..."...)
+		}
+		g.log.Error("gateway: malformed service reply", "subject", subject, "reply", string(reply))
+	}
 }
 
 // closeNATS undoes a Start that failed; the gateway is then stopped.
@@ -237,8 +271,15 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == g.cfg.WSPath:
 		g.ws.ServeHTTP(w, r)
 	case strings.HasPrefix(p, g.cfg.APIPath):
-		g.metrics.countHTTPRequest(r.Method)
+		i := httpIndex(r.Method)
+		if i < 0 {
+			g.api.ServeHTTP(w, r)
+			return
+		}
+		g.metrics.httpRequests[i].Inc()
+		start := time.Now()
 		g.api.ServeHTTP(w, r)
+		g.metrics.httpDuration[i].Observe(time.Since(start).Seconds())
 	default:
 		writeHTTPError(w, http.StatusNotFound, resprot.ErrNotFound)
 	}

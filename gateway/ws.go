@@ -65,9 +65,9 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Debug("gateway: client connected", "remoteAddr", r.RemoteAddr)
-	g.metrics.wsConns.Add(1)
-	g.metrics.wsConnsTotal.Add(1)
-	defer g.metrics.wsConns.Add(-1)
+	g.metrics.wsConns.Inc()
+	g.metrics.wsConnsTotal.Inc()
+	defer g.metrics.wsConns.Dec()
 	t.setWS(ws)
 	writerDone := make(chan struct{})
 	readDone := make(chan struct{})
