@@ -130,7 +130,7 @@ func (c *conn) recheck(s *sub) {
 			return
 		}
 		if err := e.getErr(); err != nil {
-			s.direct = 0
+			c.setDirect(s, 0)
 			c.event(s.rid, resprot.EventUnsubscribe, unsubscribeData{Reason: err})
 			c.gc()
 		}

@@ -20,6 +20,10 @@ type Config struct {
 	// NATSOptions are added to the options of the NATS connection, for
 	// credentials or TLS. The gateway sets its own reconnect handlers.
 	NATSOptions []nats.Option
+	// NATSBufferSize is the number of NATS messages that may wait to be
+	// handled; past it NATS drops messages and the gateway fetches its
+	// cache again. Default: 8192, as Resgate's bufferSize.
+	NATSBufferSize int
 
 	// Addr is the IP address to listen on. Default: "" (all interfaces).
 	Addr string
@@ -80,7 +84,8 @@ type Config struct {
 	ReferenceThrottle int
 
 	// WSReadLimit is the largest message a client may send, in bytes.
-	// A client sending more is disconnected. Default: 1 MiB.
+	// A client sending more is disconnected with close code 1009 (message
+	// too big). Default: 1 MiB.
 	WSReadLimit int64
 	// WSWriteTimeout bounds the writing of one message to a client; a
 	// client that does not read is disconnected. Default: 10s.
@@ -93,6 +98,25 @@ type Config struct {
 	// one client. A client whose queue overflows is disconnected, so it
 	// cannot delay others. Default: 1024.
 	WSSendQueue int
+	// MaxSubscriptions is the most direct subscriptions one connection may
+	// hold, counting every subscribe request and resource response that
+	// is not unsubscribed; past it, a subscription fails with
+	// system.subscriptionLimitExceeded. Zero means no limit. Whatever it
+	// is, a connection holds at most 256 direct subscriptions of one
+	// resource, as with Resgate.
+	MaxSubscriptions int
+
+	// ReadHeaderTimeout bounds the reading of an HTTP request's headers,
+	// WebSocket upgrades included, on the servers Start runs, so that a
+	// client that never finishes its headers is cut off. Default: 10s.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole HTTP API request, body
+	// included, on the servers Start runs. A WebSocket connection is
+	// bounded by WSPingInterval instead once upgraded. Default: 30s.
+	ReadTimeout time.Duration
+	// IdleTimeout is how long an idle keep-alive HTTP connection stays open
+	// on the servers Start runs. Default: 2m.
+	IdleTimeout time.Duration
 
 	// Logger receives the gateway's logs. Traffic is logged at
 	// LevelTrace. Default: slog.Default().
@@ -153,6 +177,9 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.apiDefaults(); err != nil {
 		return c, err
 	}
+	if c.NATSBufferSize < 0 {
+		return c, errors.New("gateway: negative nats buffer size")
+	}
 	if c.ResetThrottle < 0 || c.ReferenceThrottle < 0 {
 		return c, errors.New("gateway: negative throttle")
 	}
@@ -167,6 +194,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.WSSendQueue <= 0 {
 		c.WSSendQueue = 1024
+	}
+	if c.MaxSubscriptions < 0 {
+		return c, errors.New("gateway: negative subscription limit")
+	}
+	for _, d := range []struct {
+		p   *time.Duration
+		def time.Duration
+	}{{&c.ReadHeaderTimeout, 10 * time.Second}, {&c.ReadTimeout, 30 * time.Second}, {&c.IdleTimeout, 2 * time.Minute}} {
+		if *d.p <= 0 {
+			*d.p = d.def
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

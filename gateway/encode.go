@@ -122,6 +122,7 @@ func (c *conn) sendEvent(s *sub, ev *cache.Event, rs *resourceSet) {
 			b = ev.Encoded(key, encode)
 		}
 		if b != nil {
+			c.g.metrics.wsEvents.Inc()
 			c.write(b)
 		}
 	case resprot.EventAdd:

@@ -5,26 +5,35 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/reskit/res/resprot"
 )
 
 // handleMessage handles one message from the client. Messages that are not
 // requests, or have no id, are dropped.
-func (c *conn) handleMessage(data []byte) {
+func (c *conn) handleMessage(data []byte, start time.Time) {
 	var req clientRequest
-	if err := json.Unmarshal(data, &req); err != nil {
-		c.log.Debug("gateway: malformed client message", "error", err)
-		c.release()
-		return
-	}
+	err := json.Unmarshal(data, &req)
 	if resprot.IsNull(req.ID) {
+		if err != nil {
+			// No id to answer to: the client learns of its mistake
+			// through an error with a null id.
+			c.log.Debug("gateway: malformed client message", "error", err)
+			c.replyError(reqID{metric: -1}, errMalformedRequest)
+			return
+		}
+		c.log.Debug("gateway: client request without id ignored")
 		c.release()
 		return
 	}
-	id := req.ID
 	typ, rest, hasRest := strings.Cut(req.Method, ".")
-	c.g.metrics.countWSRequest(typ)
+	id := reqID{id: req.ID, start: start, metric: c.g.metrics.countWSRequest(typ)}
+	if err != nil {
+		c.log.Debug("gateway: malformed client request", "error", err)
+		c.replyError(id, errMalformedRequest)
+		return
+	}
 	switch typ {
 	case "version":
 		if hasRest {
@@ -68,7 +77,7 @@ func (c *conn) handleMessage(data []byte) {
 
 // version handles a version request: the client tells its protocol
 // version and learns the gateway's.
-func (c *conn) version(id json.RawMessage, params json.RawMessage) {
+func (c *conn) version(id reqID, params json.RawMessage) {
 	result := struct {
 		Protocol string `json:"protocol"`
 	}{resprot.ProtocolVersion}
@@ -127,7 +136,7 @@ func parseVersion(s string) (int, bool) {
 	return v, true
 }
 
-func (c *conn) subscribe(id json.RawMessage, rid string) {
+func (c *conn) subscribe(id reqID, rid string) {
 	c.load(rid, true, func(rs *resourceSet, err *resprot.Error) {
 		if err != nil {
 			c.replyError(id, err)
@@ -137,7 +146,7 @@ func (c *conn) subscribe(id json.RawMessage, rid string) {
 	})
 }
 
-func (c *conn) get(id json.RawMessage, rid string) {
+func (c *conn) get(id reqID, rid string) {
 	// The client has the resource, and everything it references, and may
 	// get it: the result is an empty set, and load's bookkeeping (an op,
 	// reference walks and a gc over all subscriptions) can be skipped.
@@ -180,11 +189,11 @@ func (c *conn) load(rid string, direct bool, done func(*resourceSet, *resprot.Er
 			return
 		}
 		if direct {
-			if s.direct >= maxDirect {
+			if s.direct >= maxDirect || c.g.cfg.MaxSubscriptions > 0 && c.nDirect >= c.g.cfg.MaxSubscriptions {
 				done(nil, resprot.ErrSubscriptionLimit)
 				return
 			}
-			s.direct++
+			c.setDirect(s, s.direct+1)
 		}
 		done(c.collect(o.roots, direct), nil)
 		if direct && acc.stale {
@@ -201,7 +210,7 @@ func (c *conn) load(rid string, direct bool, done func(*resourceSet, *resprot.Er
 	c.checkOps()
 }
 
-func (c *conn) unsubscribe(id json.RawMessage, rid string, params json.RawMessage) {
+func (c *conn) unsubscribe(id reqID, rid string, params json.RawMessage) {
 	count := 1
 	if !resprot.IsNull(params) {
 		var p struct {
@@ -223,14 +232,14 @@ func (c *conn) unsubscribe(id json.RawMessage, rid string, params json.RawMessag
 		c.replyError(id, resprot.ErrNoSubscription)
 		return
 	}
-	s.direct -= count
+	c.setDirect(s, s.direct-count)
 	c.gc()
 	c.reply(id, nil)
 }
 
 // call handles call requests, and (deprecated) new requests as calls of
 // method "new" that must answer with a resource.
-func (c *conn) call(id json.RawMessage, rid, method string, params json.RawMessage, isNew bool) {
+func (c *conn) call(id reqID, rid, method string, params json.RawMessage, isNew bool) {
 	c.getAccess(rid, func(e *accessEntry) {
 		if err := e.callErr(method); err != nil {
 			c.replyError(id, err)
@@ -247,7 +256,7 @@ func (c *conn) call(id json.RawMessage, rid, method string, params json.RawMessa
 	})
 }
 
-func (c *conn) auth(id json.RawMessage, rid, method string, params json.RawMessage) {
+func (c *conn) auth(id reqID, rid, method string, params json.RawMessage) {
 	name, query := resprot.SplitRID(c.realRID(rid))
 	if params == nil {
 		params = json.RawMessage("null")
@@ -257,13 +266,15 @@ func (c *conn) auth(id json.RawMessage, rid, method string, params json.RawMessa
 	})
 }
 
+var errMalformedRequest = &resprot.Error{Code: resprot.CodeInvalidRequest, Message: "Invalid request: malformed JSON"}
+
 var errNoResource = errors.New("new request without resource response")
 
 // callReply sends the client the reply to a call, auth or new request. A
 // resource response makes the resource directly subscribed, and its
 // resources go with the reply; if the client may not get it, the reply
 // carries the error in the errors set instead.
-func (c *conn) callReply(id json.RawMessage, method string, data []byte, err error, isNew bool) {
+func (c *conn) callReply(id reqID, method string, data []byte, err error, isNew bool) {
 	r, err := parseResponse(data, err)
 	if err != nil {
 		c.replyError(id, err)

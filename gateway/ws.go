@@ -52,7 +52,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var ok bool
 		if header, ok = c.headerAuth(w, m); !ok {
 			c.stop()
-			<-c.done
+			<-c.w.done
 			return
 		}
 	}
@@ -61,13 +61,13 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The upgrader has answered the client.
 		c.log.Debug("gateway: websocket upgrade failed", "error", err)
 		c.stop()
-		<-c.done
+		<-c.w.done
 		return
 	}
 	c.log.Debug("gateway: client connected", "remoteAddr", r.RemoteAddr)
-	g.metrics.wsConns.Add(1)
-	g.metrics.wsConnsTotal.Add(1)
-	defer g.metrics.wsConns.Add(-1)
+	g.metrics.wsConns.Inc()
+	g.metrics.wsConnsTotal.Inc()
+	defer g.metrics.wsConns.Dec()
 	t.setWS(ws)
 	writerDone := make(chan struct{})
 	readDone := make(chan struct{})
@@ -80,7 +80,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-writerDone
 	_ = ws.Close()
 	c.stop()
-	<-c.done
+	<-c.w.done
 	c.log.Debug("gateway: client disconnected")
 }
 

@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reskit/res/resprot"
@@ -122,6 +123,9 @@ type Cache struct {
 	delay  time.Duration
 	reset  *throttle
 
+	// Counters for Stats.
+	hits, misses, events atomic.Int64
+
 	// mu protects the fields below.
 	mu     sync.Mutex
 	names  map[string]*eventSub
@@ -189,6 +193,20 @@ func (c *Cache) Subscriptions() int {
 	return n
 }
 
+// Stats are counters of what the cache did since it was made.
+type Stats struct {
+	// Hits counts subscriptions to a resource that was cached or already
+	// being fetched; Misses counts those that sent a get request.
+	Hits, Misses int64
+	// Events counts the events services sent for cached resources.
+	Events int64
+}
+
+// Stats returns the cache's counters.
+func (c *Cache) Stats() Stats {
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Events: c.events.Load()}
+}
+
 // ErrClosed is the error given to subscribers of a closed Cache.
 var ErrClosed = errors.New("cache: closed")
 
@@ -226,7 +244,10 @@ func (c *Cache) Subscribe(rid string, s Subscriber) *Handle {
 	h.es = es
 	es.count++
 	r := es.lookup(query)
-	if r == nil {
+	if r != nil {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
 		r = &resource{rawQuery: query, handles: make(map[*Handle]struct{})}
 		payload := []byte(`{}`)
 		if query != "" {

@@ -39,6 +39,12 @@ type fileConfig struct {
 	KeyFile           *string  `json:"keyFile"`
 	Debug             *bool    `json:"debug"`
 	Trace             *bool    `json:"trace"`
+	BufferSize        *int     `json:"bufferSize"`
+
+	// Beyond Resgate.
+	WSReadLimit      *int64  `json:"wsReadLimit"`
+	MaxSubscriptions *int    `json:"maxSubscriptions"`
+	LogFormat        *string `json:"logFormat"`
 }
 
 // defaultFileConfig returns the config file written when the file given
@@ -57,7 +63,8 @@ func defaultFileConfig(o *options) fileConfig {
 		PatchMethod: &o.patchMethod, WSCompression: &o.wsCompression,
 		ResetThrottle: &o.resetThrottle, ReferenceThrottle: &o.refThrottle,
 		RequestTimeout: &o.reqTimeout, TLS: &o.tls, CertFile: &o.tlsCert, KeyFile: &o.tlsKey,
-		Debug: &o.debug, Trace: &o.trace,
+		Debug: &o.debug, Trace: &o.trace, BufferSize: &o.bufferSize,
+		WSReadLimit: &o.wsReadLimit, MaxSubscriptions: &o.maxSubscriptions, LogFormat: &o.logFormat,
 	}
 }
 
@@ -133,6 +140,12 @@ func loadConfigFile(path string, o *options, set map[string]bool) error {
 	str(&o.tlsKey, fc.KeyFile, "tlskey")
 	boolean(&o.debug, fc.Debug, "D", "debug")
 	boolean(&o.trace, fc.Trace, "V", "trace")
+	num(&o.bufferSize, fc.BufferSize)
+	if fc.WSReadLimit != nil && !given("wsreadlimit") {
+		o.wsReadLimit = *fc.WSReadLimit
+	}
+	num(&o.maxSubscriptions, fc.MaxSubscriptions, "maxsubscriptions")
+	str(&o.logFormat, fc.LogFormat, "logformat")
 	return nil
 }
 

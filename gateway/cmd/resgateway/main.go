@@ -50,6 +50,10 @@ Server Options:
         --resetthrottle <limit>      Limit on parallel requests sent in response to a system reset
         --referencethrottle <limit>  Limit on parallel requests sent when following references
 
+Limit Options:
+        --wsreadlimit <bytes>        Largest message a WebSocket client may send (default: 1048576)
+        --maxsubscriptions <count>   Most subscriptions one WebSocket connection may hold (default: 0, no limit)
+
 Security Options:
         --tls                        Enable TLS for HTTP and WebSocket (default: false)
         --tlscert <file>             Server certificate file
@@ -63,6 +67,7 @@ Logging Options:
     -D, --debug                      Enable debugging output
     -V, --trace                      Enable trace logging
     -DV                              Debug and trace
+        --logformat <format>         Log format: text or json (default: text)
 
 Configuration Options:
     -c, --config <file>              Configuration file in JSON format (created with defaults if missing)
@@ -79,12 +84,14 @@ type options struct {
 	tlsCert, tlsKey, creds, natsCert, natsKey         string
 	tls                                               bool
 	port, reqTimeout, resetThrottle, refThrottle      int
-	metricsPort                                       int
+	metricsPort, maxSubscriptions, bufferSize         int
+	wsReadLimit                                       int64
+	logFormat                                         string
 	wsCompression, debug, trace, version              bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
+	o := &options{bufferSize: 8192}
 	fs := flag.NewFlagSet("resgateway", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
@@ -138,6 +145,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	str(&configFile, "c", "config", "")
 	num(&o.resetThrottle, "", "resetthrottle", 0)
 	num(&o.refThrottle, "", "referencethrottle", 0)
+	fs.Int64Var(&o.wsReadLimit, "wsreadlimit", 1<<20, "")
+	num(&o.maxSubscriptions, "", "maxsubscriptions", 0)
+	str(&o.logFormat, "", "logformat", "text")
 	boolean(&o.debug, "D", "debug")
 	boolean(&o.trace, "V", "trace")
 	boolean(&o.version, "v", "version")
@@ -179,7 +189,9 @@ func requestTimeout(v int, log *slog.Logger) (time.Duration, error) {
 	return time.Duration(v) * time.Millisecond, nil
 }
 
-func newLogger(w io.Writer, o *options) *slog.Logger {
+// newLogger returns a logger that writes to w in the format of
+// --logformat, at the level of -D and -V.
+func newLogger(w io.Writer, o *options) (*slog.Logger, error) {
 	level := slog.LevelInfo
 	switch {
 	case o.trace:
@@ -187,7 +199,7 @@ func newLogger(w io.Writer, o *options) *slog.Logger {
 	case o.debug:
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+	opts := &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.LevelKey {
@@ -197,11 +209,30 @@ func newLogger(w io.Writer, o *options) *slog.Logger {
 			}
 			return a
 		},
-	}))
+	}
+	switch o.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid log format %q: want text or json", o.logFormat)
+}
+
+// signalContext returns a context that is done on SIGINT, SIGTERM, SIGHUP
+// or SIGQUIT, as Resgate stops on. A second signal ends the process at
+// once.
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -213,6 +244,9 @@ func main() {
 	}
 }
 
+// stopTimeout bounds a graceful stop, as Resgate's 10 seconds.
+const stopTimeout = 10 * time.Second
+
 // run runs the gateway until ctx is done.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseFlags(args, stderr)
@@ -223,20 +257,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "resgateway %s (RES protocol %s)\n", version, resprot.ProtocolVersion)
 		return nil
 	}
-	log := newLogger(stderr, o)
+	log, err := newLogger(stderr, o)
+	if err != nil {
+		return err
+	}
 	timeout, err := requestTimeout(o.reqTimeout, log)
 	if err != nil {
 		return err
 	}
-	natsURL := o.nats
-	if natsURL == "" {
-		ns, err := natsembed.Start(natsembed.Options{Port: 4222})
-		if err != nil {
-			return fmt.Errorf("start embedded NATS server on 127.0.0.1:4222 (is a NATS server running there? then pass --nats nats://127.0.0.1:4222): %w", err)
+	if o.wsReadLimit < 0 {
+		return fmt.Errorf("invalid ws read limit %d", o.wsReadLimit)
+	}
+	if o.maxSubscriptions < 0 {
+		return fmt.Errorf("invalid subscription limit %d", o.maxSubscriptions)
+	}
+	if o.bufferSize <= 0 {
+		return fmt.Errorf("invalid buffer size %d", o.bufferSize)
+	}
+	port := o.port
+	if port == 0 {
+		// As Resgate: port 0 is the scheme's default port.
+		port = 80
+		if o.tls {
+			port = 443
 		}
-		defer ns.Shutdown()
-		natsURL = ns.URL()
-		log.Info("started embedded NATS server; services on this machine can connect to it", "url", natsURL)
 	}
 	var natsOpts []nats.Option
 	if o.creds != "" {
@@ -262,13 +306,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if addr == "0.0.0.0" {
 		addr = ""
 	}
-	g, err := gateway.New(gateway.Config{
-		NATSURL:           natsURL,
+	cfg := gateway.Config{
+		NATSURL:           o.nats,
 		NATSOptions:       natsOpts,
+		NATSBufferSize:    o.bufferSize,
 		TLSCertFile:       certFile,
 		TLSKeyFile:        keyFile,
 		Addr:              addr,
-		Port:              o.port,
+		Port:              port,
 		WSPath:            o.wsPath,
 		APIPath:           o.apiPath,
 		RequestTimeout:    timeout,
@@ -283,10 +328,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		AllowOrigin:       o.allowOrigin,
 		ResetThrottle:     o.resetThrottle,
 		ReferenceThrottle: o.refThrottle,
+		WSReadLimit:       o.wsReadLimit,
+		MaxSubscriptions:  o.maxSubscriptions,
 		Logger:            log,
-	})
+	}
+	// Check the settings before starting anything.
+	g, err := gateway.New(cfg)
 	if err != nil {
 		return err
+	}
+	if o.nats == "" {
+		ns, err := natsembed.Start(natsembed.Options{Port: 4222})
+		if err != nil {
+			return fmt.Errorf("start embedded NATS server on 127.0.0.1:4222 (is a NATS server running there? then pass --nats nats://127.0.0.1:4222): %w", err)
+		}
+		defer ns.Shutdown()
+		cfg.NATSURL = ns.URL()
+		log.Info("started embedded NATS server; services on this machine can connect to it", "url", cfg.NATSURL)
+		if g, err = gateway.New(cfg); err != nil {
+			return err
+		}
 	}
 	if err := g.Start(); err != nil {
 		return err
@@ -294,7 +355,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("resgateway started", "version", version, "protocol", resprot.ProtocolVersion, "addr", g.Addr().String())
 	<-ctx.Done()
 	log.Info("stopping")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
 	return g.Stop(sctx)
 }

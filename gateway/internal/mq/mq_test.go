@@ -19,6 +19,11 @@ const wait = 10 * time.Second
 
 func setup(t *testing.T, timeout time.Duration) (*Client, *nats.Conn) {
 	t.Helper()
+	return setupOpts(t, Options{Timeout: timeout})
+}
+
+func setupOpts(t *testing.T, opts Options) (*Client, *nats.Conn) {
+	t.Helper()
 	ns, err := natsembed.Start(natsembed.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +39,7 @@ func setup(t *testing.T, timeout time.Duration) (*Client, *nats.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sc.Close)
-	c, err := New(gc, Options{Timeout: timeout})
+	c, err := New(gc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
