@@ -14,6 +14,7 @@ import (
 // A request the service does not answer fails with system.timeout, and the
 // gateway keeps serving.
 func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		run  func(t *testing.T, s *session, c *Client)
@@ -46,6 +47,7 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t, withRequestTimeout(500*time.Millisecond))
 			c := s.Connect(t)
 			tt.run(t, s, c)
@@ -64,6 +66,7 @@ func TestRequestTimeout(t *testing.T) {
 
 // A timed-out get is not cached: the next subscriber makes a new get.
 func TestRequestTimeoutNotCached(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(500*time.Millisecond))
 	c := s.Connect(t)
 	creq := c.Send(t, "subscribe.test.model", nil)
@@ -78,6 +81,7 @@ func TestRequestTimeoutNotCached(t *testing.T) {
 // "Sets the request timeout. The value is the new timeout in milliseconds
 // calculated from when the requester receives the pre-response."
 func TestPreResponseExtendsTimeout(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(2*time.Second))
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.slow", nil)
@@ -98,6 +102,7 @@ func TestPreResponseExtendsTimeout(t *testing.T) {
 // A pre-response may also shorten the wait, and the request then times out
 // after the new timeout.
 func TestPreResponseShortensTimeout(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(time.Minute))
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.slow", nil)
@@ -109,6 +114,7 @@ func TestPreResponseShortensTimeout(t *testing.T) {
 // A request with no service listening fails with system.notFound (NATS
 // reports that no one responds), without waiting for the timeout.
 func TestNoResponders(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(time.Minute))
 	s.StopListening(t, "call.>")
 	c := s.Connect(t)
@@ -124,6 +130,7 @@ func TestNoResponders(t *testing.T) {
 
 // A reply that is not a valid response gives system.internalError.
 func TestMalformedResponse(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		reply string
@@ -136,6 +143,7 @@ func TestMalformedResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("call "+tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "call.test.model.method", nil)
@@ -144,6 +152,7 @@ func TestMalformedResponse(t *testing.T) {
 			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
 		})
 		t.Run("get "+tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "subscribe.test.model", nil)
@@ -158,6 +167,7 @@ func TestMalformedResponse(t *testing.T) {
 
 // A malformed access reply means no access; the client gets an error.
 func TestMalformedAccessResponse(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.AutoRespond("get.test.model", result(model(testModel)))
 	c := s.Connect(t)
@@ -171,6 +181,7 @@ func TestMalformedAccessResponse(t *testing.T) {
 
 // A resource response to a call must hold a valid resource ID.
 func TestCallResourceResponseInvalidRID(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.method", nil)
@@ -182,6 +193,7 @@ func TestCallResourceResponseInvalidRID(t *testing.T) {
 // "Several pre-responses": each one restarts the timer; the final response
 // is the first that is not a pre-response.
 func TestSeveralPreResponses(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(time.Minute))
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.slow", nil)
