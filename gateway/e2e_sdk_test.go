@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/reskit/res"
 	"github.com/reskit/res/resprot"
 )
@@ -195,7 +197,7 @@ func startLibrary(t testing.TB, natsURL string) *res.Service {
 
 	done := make(chan error, 1)
 	go func() {
-		done <- s.ListenAndServe(natsURL)
+		done <- s.ListenAndServe(natsURL, nats.Timeout(waitTimeout))
 	}()
 	select {
 	case <-serving:
