@@ -744,23 +744,21 @@ func TestWireQueueGroup(t *testing.T) {
 }
 
 // TestWireShutdownWaits checks that Shutdown stops taking requests at
-// once, but returns only after the handlers in flight have replied, and
-// that their replies reach the requester.
+// once, cancels the context of the handlers in flight, and returns only
+// after they have replied, and that their replies reach the requester.
 func TestWireShutdownWaits(t *testing.T) {
 	srv := startNATS(t, 0)
 	logger, _ := newLogger(t)
 	started := make(chan struct{})
-	release := make(chan struct{})
-	var finished atomic.Bool
-	var ctxDone atomic.Bool
+	var finished, ctxDone atomic.Bool
 	s := res.NewService("slow", res.WithLogger(logger))
 	s.Handle("job", res.Call("run", func(r res.CallRequest) {
 		close(started)
-		<-release
+		// A handler that runs until told to stop by its context.
 		select {
 		case <-r.Context().Done():
 			ctxDone.Store(true)
-		default:
+		case <-time.After(waitTimeout):
 		}
 		finished.Store(true)
 		_ = r.OK("done")
@@ -793,12 +791,6 @@ func TestWireShutdownWaits(t *testing.T) {
 		_, err := nc.Request("get.slow.probe", nil, waitTimeout)
 		return errors.Is(err, nats.ErrNoResponders)
 	})
-	select {
-	case err := <-shutdown:
-		t.Fatalf("Shutdown returned %v while a handler was running", err)
-	default:
-	}
-	close(release)
 	if err := <-shutdown; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
@@ -806,7 +798,7 @@ func TestWireShutdownWaits(t *testing.T) {
 		t.Error("Shutdown returned before the handler finished")
 	}
 	if !ctxDone.Load() {
-		t.Error("request context not done during Shutdown")
+		t.Error("request context not done by Shutdown")
 	}
 	if err := <-errc; !errors.Is(err, res.ErrServiceClosed) {
 		t.Errorf("ListenAndServe returned %v, want ErrServiceClosed", err)

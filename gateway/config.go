@@ -29,6 +29,14 @@ type Config struct {
 	// NoHTTP makes Start connect to NATS without listening, for users who
 	// serve Handler with their own server.
 	NoHTTP bool
+	// MetricsPort, when not zero, is a port on Addr where the gateway
+	// serves its metrics at /metrics (see Gateway.MetricsHandler). It must
+	// differ from Port.
+	MetricsPort int
+	// TLSCertFile and TLSKeyFile, when both set, make the gateway serve
+	// HTTPS and WSS with that certificate and key.
+	TLSCertFile string
+	TLSKeyFile  string
 	// WSPath is the path of the WebSocket endpoint. Default: "/".
 	WSPath string
 	// APIPath is the path prefix of the HTTP API. Default: "/api/".
@@ -106,6 +114,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return c, fmt.Errorf("gateway: invalid port %d", c.Port)
+	}
+	if c.MetricsPort < 0 || c.MetricsPort > 65535 || c.MetricsPort != 0 && c.MetricsPort == c.Port {
+		return c, fmt.Errorf("gateway: invalid metrics port %d", c.MetricsPort)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return c, errors.New("gateway: TLS needs both a certificate and a key file")
 	}
 	if c.WSPath == "" {
 		c.WSPath = "/"

@@ -274,12 +274,20 @@ func (c *conn) replyError(id json.RawMessage, err error) {
 
 // event sends event name of resource rid to the client.
 func (c *conn) event(rid, name string, data any) {
+	if b := c.encodeEvent(rid, name, data); b != nil {
+		c.write(b)
+	}
+}
+
+// encodeEvent returns the client message of event name of resource rid,
+// or nil when data cannot be encoded.
+func (c *conn) encodeEvent(rid, name string, data any) []byte {
 	b, err := json.Marshal(clientEvent{Event: rid + "." + name, Data: data})
 	if err != nil {
 		c.log.Error("gateway: encode event", "error", err)
-		return
+		return nil
 	}
-	c.write(b)
+	return b
 }
 
 // onConnEvent handles conn.<cid>.<event> (dispatcher goroutine).

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,11 @@ type Gateway struct {
 	serveErr chan error
 	conns    map[string]*conn
 	sysUnsub func()
+
+	metrics    metrics
+	metricsSrv *http.Server
+	metricsLn  net.Listener
+	metricsErr chan error
 
 	// wg counts the goroutines of client connections.
 	wg sync.WaitGroup
@@ -150,8 +156,32 @@ func (g *Gateway) Start() error {
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 	}
 	g.serveErr = make(chan error, 1)
+	if g.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(g.cfg.TLSCertFile, g.cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			g.closeNATS()
+			return fmt.Errorf("gateway: %w", err)
+		}
+		g.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		ln = tls.NewListener(ln, g.srv.TLSConfig)
+	}
 	go func() { g.serveErr <- g.srv.Serve(ln) }()
 	g.log.Info("gateway: listening", "addr", ln.Addr().String(), "wsPath", g.cfg.WSPath, "apiPath", g.cfg.APIPath)
+	if g.cfg.MetricsPort != 0 {
+		mln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.MetricsPort)))
+		if err != nil {
+			g.log.Error("gateway: metrics not served", "error", err)
+			return nil
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", g.MetricsHandler())
+		g.metricsLn = mln
+		g.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		g.metricsErr = make(chan error, 1)
+		go func() { g.metricsErr <- g.metricsSrv.Serve(mln) }()
+		g.log.Info("gateway: serving metrics", "addr", mln.Addr().String()+"/metrics")
+	}
 	return nil
 }
 
@@ -194,6 +224,7 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == g.cfg.WSPath:
 		g.ws.ServeHTTP(w, r)
 	case strings.HasPrefix(p, g.cfg.APIPath):
+		g.metrics.countHTTPRequest(r.Method)
 		g.api.ServeHTTP(w, r)
 	default:
 		writeHTTPError(w, http.StatusNotFound, resprot.ErrNotFound)
@@ -222,8 +253,13 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	for _, c := range g.conns {
 		conns = append(conns, c)
 	}
-	srv := g.srv
+	srv, msrv := g.srv, g.metricsSrv
 	g.mu.Unlock()
+
+	if msrv != nil {
+		_ = msrv.Shutdown(ctx)
+		<-g.metricsErr
+	}
 
 	var errs []error
 	for _, c := range conns {

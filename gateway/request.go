@@ -24,6 +24,7 @@ func (c *conn) handleMessage(data []byte) {
 	}
 	id := req.ID
 	typ, rest, hasRest := strings.Cut(req.Method, ".")
+	c.g.metrics.countWSRequest(typ)
 	switch typ {
 	case "version":
 		if hasRest {
@@ -137,6 +138,15 @@ func (c *conn) subscribe(id json.RawMessage, rid string) {
 }
 
 func (c *conn) get(id json.RawMessage, rid string) {
+	// The client has the resource, and everything it references, and may
+	// get it: the result is an empty set, and load's bookkeeping (an op,
+	// reference walks and a gc over all subscriptions) can be skipped.
+	if s := c.subs[rid]; s != nil && s.sent {
+		if e := c.access[rid]; e != nil && e.done && e.getErr() == nil {
+			c.reply(id, &resourceSet{})
+			return
+		}
+	}
 	c.load(rid, false, func(rs *resourceSet, err *resprot.Error) {
 		if err != nil {
 			c.replyError(id, err)
@@ -177,6 +187,11 @@ func (c *conn) load(rid string, direct bool, done func(*resourceSet, *resprot.Er
 			s.direct++
 		}
 		done(c.collect(o.roots, direct), nil)
+		if direct && acc.stale {
+			// Access was granted before the token or the access rules
+			// changed: check it again, now that the subscription exists.
+			c.recheck(s)
+		}
 	}
 	c.ops = append(c.ops, o)
 	c.getAccess(rid, func(e *accessEntry) {

@@ -75,6 +75,28 @@ type Event struct {
 	Data json.RawMessage
 	// Snapshot is the resource after the event.
 	Snapshot Snapshot
+
+	// encMu protects enc, the encodings made by Encoded.
+	encMu sync.Mutex
+	enc   map[string][]byte
+}
+
+// Encoded returns the encoding of the event stored under key, calling
+// encode to make it the first time, so that the subscribers the event is
+// delivered to can encode it once for all of them: encode must return the
+// same bytes for the same key. It is safe for concurrent use.
+func (ev *Event) Encoded(key string, encode func() []byte) []byte {
+	ev.encMu.Lock()
+	defer ev.encMu.Unlock()
+	if b, ok := ev.enc[key]; ok {
+		return b
+	}
+	b := encode()
+	if ev.enc == nil {
+		ev.enc = make(map[string][]byte, 1)
+	}
+	ev.enc[key] = b
+	return b
 }
 
 // Options configures a Cache.
@@ -148,6 +170,20 @@ func (c *Cache) Len() int {
 	for _, es := range c.names {
 		es.mu.Lock()
 		n += len(es.resources())
+		es.mu.Unlock()
+	}
+	return n
+}
+
+// Subscriptions returns the number of open subscriptions (Handles) to
+// cached resources.
+func (c *Cache) Subscriptions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, es := range c.names {
+		es.mu.Lock()
+		n += es.count
 		es.mu.Unlock()
 	}
 	return n
@@ -359,9 +395,9 @@ func (t *throttle) done() {
 // decodeResult decodes a service's response into its result, or returns
 // the error the response holds.
 func decodeResult(data []byte) (json.RawMessage, error) {
-	var r resprot.Response
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, resprot.InternalError(err)
+	r, err := resprot.ParseResponse(data)
+	if err != nil {
+		return nil, err
 	}
 	if r.Error != nil {
 		return nil, r.Error

@@ -20,13 +20,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/reskit/res/gateway"
 	"github.com/reskit/res/internal/natsembed"
 	"github.com/reskit/res/resprot"
 )
 
 // version is the command's version.
-const version = "0.1.0"
+const version = gateway.Version
 
 const usage = `Usage: resgateway [options]
 
@@ -37,16 +38,34 @@ Server Options:
     -w, --wspath <path>              WebSocket path for clients (default: /)
     -a, --apipath <path>             Web resource path for clients (default: /api/)
     -r, --reqtimeout <milliseconds>  Timeout duration for NATS requests (default: 3000)
+    -m, --metricsport <port>         HTTP port for OpenMetrics connections (default: disabled)
     -u, --headauth <method>          Resource method for header authentication
     -t, --wsheadauth <method>        Resource method for WebSocket header authentication
         --wscompression              Enable WebSocket per message compression
+        --apiencoding <type>         Encoding for web resources: json, jsonflat (default: json)
+        --putmethod <methodName>     Call method name mapped to HTTP PUT requests
+        --deletemethod <methodName>  Call method name mapped to HTTP DELETE requests
+        --patchmethod <methodName>   Call method name mapped to HTTP PATCH requests
+        --alloworigin <origin>       Allowed origin(s): *, or <scheme>://<hostname>[:<port>] (default: *)
         --resetthrottle <limit>      Limit on parallel requests sent in response to a system reset
         --referencethrottle <limit>  Limit on parallel requests sent when following references
+
+Security Options:
+        --tls                        Enable TLS for HTTP and WebSocket (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --creds <file>               NATS user credentials file
+        --natscert <file>            NATS client certificate file
+        --natskey <file>             NATS client certificate key file
+        --natsrootca <file>          NATS root CA file(s); repeat for more
 
 Logging Options:
     -D, --debug                      Enable debugging output
     -V, --trace                      Enable trace logging
     -DV                              Debug and trace
+
+Configuration Options:
+    -c, --config <file>              Configuration file in JSON format (created with defaults if missing)
 
 Common Options:
     -h, --help                       Show this message
@@ -55,7 +74,12 @@ Common Options:
 
 type options struct {
 	nats, addr, wsPath, apiPath, headAuth, wsHeadAuth string
+	apiEncoding, putMethod, deleteMethod, patchMethod string
+	allowOrigin, natsRootCAs                          []string
+	tlsCert, tlsKey, creds, natsCert, natsKey         string
+	tls                                               bool
 	port, reqTimeout, resetThrottle, refThrottle      int
+	metricsPort                                       int
 	wsCompression, debug, trace, version              bool
 }
 
@@ -65,7 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	str := func(p *string, short, long, def string) {
-		fs.StringVar(p, short, def, "")
+		if short != "" {
+			fs.StringVar(p, short, def, "")
+		}
 		fs.StringVar(p, long, def, "")
 	}
 	num := func(p *int, short, long string, def int) {
@@ -86,9 +112,30 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	str(&o.wsPath, "w", "wspath", "/")
 	str(&o.apiPath, "a", "apipath", "/api/")
 	num(&o.reqTimeout, "r", "reqtimeout", 3000)
+	num(&o.metricsPort, "m", "metricsport", 0)
 	str(&o.headAuth, "u", "headauth", "")
 	str(&o.wsHeadAuth, "t", "wsheadauth", "")
 	boolean(&o.wsCompression, "", "wscompression")
+	str(&o.apiEncoding, "", "apiencoding", "json")
+	str(&o.putMethod, "", "putmethod", "")
+	str(&o.deleteMethod, "", "deletemethod", "")
+	str(&o.patchMethod, "", "patchmethod", "")
+	boolean(&o.tls, "", "tls")
+	str(&o.tlsCert, "", "tlscert", "")
+	str(&o.tlsKey, "", "tlskey", "")
+	str(&o.creds, "", "creds", "")
+	str(&o.natsCert, "", "natscert", "")
+	str(&o.natsKey, "", "natskey", "")
+	fs.Func("natsrootca", "", func(v string) error {
+		o.natsRootCAs = append(o.natsRootCAs, v)
+		return nil
+	})
+	fs.Func("alloworigin", "", func(v string) error {
+		o.allowOrigin = append(o.allowOrigin, splitOrigins(v)...)
+		return nil
+	})
+	var configFile string
+	str(&configFile, "c", "config", "")
 	num(&o.resetThrottle, "", "resetthrottle", 0)
 	num(&o.refThrottle, "", "referencethrottle", 0)
 	boolean(&o.debug, "D", "debug")
@@ -108,6 +155,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		fmt.Fprint(stderr, usage)
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if configFile != "" {
+		set := make(map[string]bool)
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if err := loadConfigFile(configFile, o, set); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }
@@ -184,12 +238,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		natsURL = ns.URL()
 		log.Info("started embedded NATS server; services on this machine can connect to it", "url", natsURL)
 	}
+	var natsOpts []nats.Option
+	if o.creds != "" {
+		natsOpts = append(natsOpts, nats.UserCredentials(o.creds))
+	}
+	if (o.natsCert == "") != (o.natsKey == "") {
+		return errors.New("--natscert and --natskey must be given together")
+	}
+	if o.natsCert != "" {
+		natsOpts = append(natsOpts, nats.ClientCert(o.natsCert, o.natsKey))
+	}
+	if len(o.natsRootCAs) > 0 {
+		natsOpts = append(natsOpts, nats.RootCAs(o.natsRootCAs...))
+	}
+	var certFile, keyFile string
+	if o.tls {
+		if o.tlsCert == "" || o.tlsKey == "" {
+			return errors.New("--tls needs --tlscert and --tlskey")
+		}
+		certFile, keyFile = o.tlsCert, o.tlsKey
+	}
 	addr := o.addr
 	if addr == "0.0.0.0" {
 		addr = ""
 	}
 	g, err := gateway.New(gateway.Config{
 		NATSURL:           natsURL,
+		NATSOptions:       natsOpts,
+		TLSCertFile:       certFile,
+		TLSKeyFile:        keyFile,
 		Addr:              addr,
 		Port:              o.port,
 		WSPath:            o.wsPath,
@@ -198,6 +275,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		HeaderAuth:        o.headAuth,
 		WSHeaderAuth:      o.wsHeadAuth,
 		WSCompression:     o.wsCompression,
+		MetricsPort:       o.metricsPort,
+		APIEncoding:       o.apiEncoding,
+		PUTMethod:         o.putMethod,
+		DELETEMethod:      o.deleteMethod,
+		PATCHMethod:       o.patchMethod,
+		AllowOrigin:       o.allowOrigin,
 		ResetThrottle:     o.resetThrottle,
 		ReferenceThrottle: o.refThrottle,
 		Logger:            log,

@@ -5,6 +5,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -23,13 +26,16 @@ func TestParseFlags(t *testing.T) {
 		args []string
 		want options
 	}{
-		{"defaults", nil, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000}},
+		{"defaults", nil, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000}},
 		{"short", []string{"-n", "nats://x:1", "-i", "127.0.0.1", "-p", "9000", "-w", "/ws", "-a", "/rest", "-r", "5000", "-D"},
-			options{nats: "nats://x:1", addr: "127.0.0.1", port: 9000, wsPath: "/ws", apiPath: "/rest", reqTimeout: 5000, debug: true}},
+			options{nats: "nats://x:1", addr: "127.0.0.1", port: 9000, wsPath: "/ws", apiPath: "/rest", apiEncoding: "json", reqTimeout: 5000, debug: true}},
 		{"long", []string{"--nats", "nats://x:1", "--port=9001", "--trace", "--wscompression", "--resetthrottle", "3"},
-			options{nats: "nats://x:1", addr: "0.0.0.0", port: 9001, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, trace: true, wsCompression: true, resetThrottle: 3}},
-		{"debug and trace", []string{"-DV"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, debug: true, trace: true}},
-		{"version", []string{"-v"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, version: true}},
+			options{nats: "nats://x:1", addr: "0.0.0.0", port: 9001, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000, trace: true, wsCompression: true, resetThrottle: 3}},
+		{"debug and trace", []string{"-DV"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000, debug: true, trace: true}},
+		{"http api", []string{"--apiencoding", "jsonflat", "--putmethod", "set", "--deletemethod", "delete", "--patchmethod", "patch", "--alloworigin", "http://a.com;https://b.com", "--alloworigin", "http://c.com"},
+			options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "jsonflat", reqTimeout: 3000,
+				putMethod: "set", deleteMethod: "delete", patchMethod: "patch", allowOrigin: []string{"http://a.com", "https://b.com", "http://c.com"}}},
+		{"version", []string{"-v"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000, version: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +43,7 @@ func TestParseFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *got != tt.want {
+			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, *got, tt.want)
 			}
 		})
@@ -108,5 +114,41 @@ func TestRunStopsOnCancel(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	// A missing file is written with the defaults.
+	o, err := parseFlags([]string{"-c", path, "-p", "9000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.port != 9000 {
+		t.Errorf("port = %d, want 9000", o.port)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"requestTimeout": 3000`) {
+		t.Errorf("written config lacks the defaults:\n%s", data)
+	}
+	// The file sets what flags do not.
+	if err := os.WriteFile(path, []byte(`{"port":7000,"wsPath":"/ws","allowOrigin":"http://a.com;http://b.com","debug":true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err = parseFlags([]string{"--config", path, "-w", "/other"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.port != 7000 || o.wsPath != "/other" || !o.debug || !reflect.DeepEqual(o.allowOrigin, []string{"http://a.com", "http://b.com"}) {
+		t.Errorf("options %+v: want port 7000 from the file, wsPath /other from the flag, debug, two origins", *o)
+	}
+	if err := os.WriteFile(path, []byte(`{`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFlags([]string{"-c", path}, io.Discard); err == nil {
+		t.Error("malformed config file accepted")
 	}
 }

@@ -210,7 +210,7 @@ func (c *Client) Request(subject string, payload []byte, timeout time.Duration, 
 	r.timer = time.AfterFunc(timeout, func() { c.expire(reply) })
 	c.reqs[reply] = r
 	c.mu.Unlock()
-	c.log.Log(context.Background(), LevelTrace, "<== request", "subject", subject, "payload", string(payload))
+	c.trace("<== request", subject, payload)
 	if err := c.nc.PublishRequest(subject, reply, payload); err != nil {
 		c.mu.Lock()
 		_, ok := c.reqs[reply]
@@ -252,7 +252,7 @@ func (c *Client) dispatch() {
 			h := c.handlers[m.Sub]
 			c.mu.Unlock()
 			if h != nil {
-				c.log.Log(context.Background(), LevelTrace, "=>> event", "subject", m.Subject, "payload", string(m.Data))
+				c.trace("=>> event", m.Subject, m.Data)
 				h(m.Subject, m.Data)
 			}
 		}
@@ -274,56 +274,28 @@ func (c *Client) reply(m *nats.Msg) {
 		r.cb(nil, resprot.ErrNotFound)
 		return
 	}
-	if d, ok := preResponse(m.Data); ok {
+	if d, ok := resprot.ParsePreResponse(m.Data); ok {
 		// A pre-response: restart the timer with the new timeout.
 		if d > 0 {
 			r.timer.Reset(d)
 		}
 		c.mu.Unlock()
-		c.log.Log(context.Background(), LevelTrace, "==> pre-response", "subject", r.subject, "payload", string(m.Data))
+		c.trace("==> pre-response", r.subject, m.Data)
 		return
 	}
 	delete(c.reqs, m.Subject)
 	c.mu.Unlock()
 	r.timer.Stop()
-	c.log.Log(context.Background(), LevelTrace, "==> response", "subject", r.subject, "payload", string(m.Data))
+	c.trace("==> response", r.subject, m.Data)
 	r.cb(m.Data, nil)
 }
 
-// preResponse reports whether data is a pre-response: a UTF-8 string of
-// key:"value" pairs that starts with a letter. It returns the timeout it
-// sets, or zero when it has none.
-func preResponse(data []byte) (time.Duration, bool) {
-	if len(data) == 0 {
-		return 0, false
+// trace logs a message and its payload at LevelTrace. It checks the level
+// first: the arguments of a log call are built before the logger can drop
+// it, which would copy every payload even with tracing off.
+func (c *Client) trace(msg, subject string, payload []byte) {
+	ctx := context.Background()
+	if c.log.Enabled(ctx, LevelTrace) {
+		c.log.Log(ctx, LevelTrace, msg, "subject", subject, "payload", string(payload))
 	}
-	if b := data[0]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z') {
-		return 0, false
-	}
-	var timeout time.Duration
-	s := string(data)
-	for s != "" {
-		s = strings.TrimLeft(s, " \t\r\n,")
-		i := strings.IndexByte(s, ':')
-		if i < 0 {
-			break
-		}
-		key := s[:i]
-		s = s[i+1:]
-		if len(s) == 0 || s[0] != '"' {
-			break
-		}
-		j := strings.IndexByte(s[1:], '"')
-		if j < 0 {
-			break
-		}
-		val := s[1 : j+1]
-		s = s[j+2:]
-		if key == "timeout" {
-			if ms, err := strconv.ParseInt(val, 10, 64); err == nil && ms > 0 {
-				timeout = time.Duration(ms) * time.Millisecond
-			}
-		}
-	}
-	return timeout, true
 }

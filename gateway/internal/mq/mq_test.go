@@ -149,26 +149,3 @@ func TestOrderOfEventsAndReplies(t *testing.T) {
 		}
 	}
 }
-
-func TestPreResponse(t *testing.T) {
-	tests := []struct {
-		in      string
-		ok      bool
-		timeout time.Duration
-	}{
-		{`timeout:"15000"`, true, 15 * time.Second},
-		{`timeout:"x"`, true, 0},
-		{`foo:"1" timeout:"10"`, true, 10 * time.Millisecond},
-		{`{"result":1}`, false, 0},
-		{``, false, 0},
-		{`"timeout"`, false, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			d, ok := preResponse([]byte(tt.in))
-			if ok != tt.ok || d != tt.timeout {
-				t.Errorf("preResponse(%q) = %v, %v; want %v, %v", tt.in, d, ok, tt.timeout, tt.ok)
-			}
-		})
-	}
-}
