@@ -187,10 +187,11 @@ func TestCoreHTTPServerTimeouts(t *testing.T) {
 	e := newCoreEnv(t, gateway.Config{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 300 * time.Millisecond})
 	tests := []struct {
 		name, request string
+		answer        string // the start of the answer, if any
 	}{
-		{"headers never end", "GET /api/test/m HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n"},
-		{"body never ends", "POST /api/test/m/do HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":"},
-		{"websocket upgrade never ends", "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"},
+		{"headers never end", "GET /api/test/m HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n", ""},
+		{"body never ends", "POST /api/test/m/do HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":", "HTTP/1.1 400 "},
+		{"websocket upgrade never ends", "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,10 +206,13 @@ func TestCoreHTTPServerTimeouts(t *testing.T) {
 			// The gateway answers with an error or hangs up; it does not
 			// wait for the rest.
 			_ = conn.SetReadDeadline(time.Now().Add(wait))
-			_, err = io.ReadAll(conn)
+			answer, err := io.ReadAll(conn)
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				t.Fatal("the gateway kept waiting for the client")
+			}
+			if !strings.HasPrefix(string(answer), tt.answer) {
+				t.Errorf("answer %q, want it to start with %q", answer, tt.answer)
 			}
 		})
 	}
