@@ -98,14 +98,33 @@ func (c *conn) sendEvent(s *sub, ev *cache.Event, rs *resourceSet) {
 	}
 	switch ev.Name {
 	case resprot.EventChange:
-		values := make(map[string]json.RawMessage, len(ev.Values))
-		for k, v := range ev.Values {
-			values[k] = c.encodeValue(v)
+		encode := func() []byte {
+			values := make(map[string]json.RawMessage, len(ev.Values))
+			for k, v := range ev.Values {
+				values[k] = c.encodeValue(v)
+			}
+			return c.encodeEvent(s.rid, ev.Name, struct {
+				Values map[string]json.RawMessage `json:"values"`
+				*resourceSet
+			}{values, rs})
 		}
-		c.event(s.rid, ev.Name, struct {
-			Values map[string]json.RawMessage `json:"values"`
-			*resourceSet
-		}{values, rs})
+		var b []byte
+		if rs != nil {
+			b = encode()
+		} else {
+			// Without resources to add, every connection that names the
+			// resource alike and encodes values alike gets the same
+			// message: encode it once for all of them.
+			key := s.rid
+			if c.protocol < proto1_2_1 {
+				key = "\x00legacy\x00" + key
+			}
+			b = ev.Encoded(key, encode)
+		}
+		if b != nil {
+			c.g.metrics.wsEvents.Inc()
+			c.write(b)
+		}
 	case resprot.EventAdd:
 		c.event(s.rid, ev.Name, struct {
 			Idx   int             `json:"idx"`

@@ -145,7 +145,7 @@ func settle(tb testing.TB, c *conn) {
 		time.Sleep(100 * time.Microsecond)
 	}
 	c.stop()
-	<-c.done
+	<-c.w.done
 }
 
 // checkMessage fails unless msg is a well-formed client protocol message:

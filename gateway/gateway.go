@@ -28,6 +28,9 @@ type Gateway struct {
 	ws  http.Handler
 	api http.Handler
 
+	// tokens routes token events; it has a lock of its own.
+	tokens tokenRouter
+
 	// mu protects the fields below.
 	mu       sync.Mutex
 	started  bool
@@ -40,6 +43,7 @@ type Gateway struct {
 	serveErr chan error
 	conns    map[string]*conn
 	sysUnsub func()
+	tokUnsub func()
 
 	metricsSrv *http.Server
 	metricsLn  net.Listener
@@ -142,6 +146,12 @@ func (g *Gateway) Start() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	g.sysUnsub = unsub
+	unsub, err = m.Subscribe("conn.*.token", g.onToken)
+	if err != nil {
+		g.closeNATS()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	g.tokUnsub = unsub
 	if g.cfg.NoHTTP {
 		return nil
 	}
@@ -223,6 +233,9 @@ func (g *Gateway) closeNATS() {
 	g.stopped = true
 	if g.sysUnsub != nil {
 		g.sysUnsub()
+	}
+	if g.tokUnsub != nil {
+		g.tokUnsub()
 	}
 	g.mq.Close()
 	g.cache.Close()
@@ -326,6 +339,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		errs = append(errs, ctx.Err())
 	}
 	g.sysUnsub()
+	g.tokUnsub()
 	g.mq.Close()
 	g.cache.Close()
 	if err := g.nc.Drain(); err != nil {

@@ -149,6 +149,15 @@ func (c *conn) subscribe(id reqID, rid string) {
 }
 
 func (c *conn) get(id reqID, rid string) {
+	// The client has the resource, and everything it references, and may
+	// get it: the result is an empty set, and load's bookkeeping (an op,
+	// reference walks and a gc over all subscriptions) can be skipped.
+	if s := c.subs[rid]; s != nil && s.sent {
+		if e := c.access[rid]; e != nil && e.done && e.getErr() == nil {
+			c.reply(id, &resourceSet{})
+			return
+		}
+	}
 	c.load(rid, false, func(rs *resourceSet, err *resprot.Error) {
 		if err != nil {
 			c.replyError(id, err)

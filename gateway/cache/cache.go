@@ -76,6 +76,28 @@ type Event struct {
 	Data json.RawMessage
 	// Snapshot is the resource after the event.
 	Snapshot Snapshot
+
+	// encMu protects enc, the encodings made by Encoded.
+	encMu sync.Mutex
+	enc   map[string][]byte
+}
+
+// Encoded returns the encoding of the event stored under key, calling
+// encode to make it the first time, so that the subscribers the event is
+// delivered to can encode it once for all of them: encode must return the
+// same bytes for the same key. It is safe for concurrent use.
+func (ev *Event) Encoded(key string, encode func() []byte) []byte {
+	ev.encMu.Lock()
+	defer ev.encMu.Unlock()
+	if b, ok := ev.enc[key]; ok {
+		return b
+	}
+	b := encode()
+	if ev.enc == nil {
+		ev.enc = make(map[string][]byte, 1)
+	}
+	ev.enc[key] = b
+	return b
 }
 
 // Options configures a Cache.

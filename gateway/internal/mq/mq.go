@@ -235,7 +235,7 @@ func (c *Client) Request(subject string, payload []byte, timeout time.Duration, 
 	r.timer = time.AfterFunc(timeout, func() { c.expire(reply) })
 	c.reqs[reply] = r
 	c.mu.Unlock()
-	c.log.Log(context.Background(), LevelTrace, "<== request", "subject", subject, "payload", string(payload))
+	c.trace("<== request", subject, payload)
 	if err := c.nc.PublishRequest(subject, reply, payload); err != nil {
 		c.mu.Lock()
 		_, ok := c.reqs[reply]
@@ -277,7 +277,7 @@ func (c *Client) dispatch() {
 			h := c.handlers[m.Sub]
 			c.mu.Unlock()
 			if h != nil {
-				c.log.Log(context.Background(), LevelTrace, "=>> event", "subject", m.Subject, "payload", string(m.Data))
+				c.trace("=>> event", m.Subject, m.Data)
 				h(m.Subject, m.Data)
 			}
 		}
@@ -305,12 +305,22 @@ func (c *Client) reply(m *nats.Msg) {
 			r.timer.Reset(d)
 		}
 		c.mu.Unlock()
-		c.log.Log(context.Background(), LevelTrace, "==> pre-response", "subject", r.subject, "payload", string(m.Data))
+		c.trace("==> pre-response", r.subject, m.Data)
 		return
 	}
 	delete(c.reqs, m.Subject)
 	c.mu.Unlock()
 	r.timer.Stop()
-	c.log.Log(context.Background(), LevelTrace, "==> response", "subject", r.subject, "payload", string(m.Data))
+	c.trace("==> response", r.subject, m.Data)
 	c.end(r, m.Data, nil)
+}
+
+// trace logs a message and its payload at LevelTrace. It checks the level
+// first: the arguments of a log call are built before the logger can drop
+// it, which would copy every payload even with tracing off.
+func (c *Client) trace(msg, subject string, payload []byte) {
+	ctx := context.Background()
+	if c.log.Enabled(ctx, LevelTrace) {
+		c.log.Log(ctx, LevelTrace, msg, "subject", subject, "payload", string(payload))
+	}
 }
