@@ -86,7 +86,7 @@ func TestCoreBadClientMessages(t *testing.T) {
 
 func TestCoreBadServiceReplies(t *testing.T) {
 	log, logs := captureLog(t)
-	e := newCoreEnv(t, gateway.Config{Logger: log, RequestTimeout: 300 * time.Millisecond})
+	e := newCoreEnv(t, gateway.Config{Logger: log, RequestTimeout: 2 * time.Second})
 	bystander := e.dial()
 	subscribeOK(t, e, bystander, "test.m", func() { e.serveGet("test.m", `{"model":{"a":1}}`) })
 	c := e.dial()
