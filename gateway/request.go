@@ -13,8 +13,7 @@ import (
 // handleMessage handles one message from the client. Messages that are not
 // requests, or have no id, are dropped.
 func (c *conn) handleMessage(data []byte, start time.Time) {
-	var req clientRequest
-	err := json.Unmarshal(data, &req)
+	req, err := parseRequest(data)
 	if resprot.IsNull(req.ID) {
 		if err != nil {
 			// No id to answer to: the client learns of its mistake
