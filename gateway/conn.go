@@ -212,7 +212,7 @@ type reqID struct {
 
 // reply sends the result of request id; a nil result is left out.
 func (c *conn) reply(id reqID, result any) {
-	b, err := json.Marshal(clientResponse{Result: result, ID: id.id})
+	b, err := encodeResponse(result, id.id)
 	if err != nil {
 		c.replyError(id, resprot.InternalError(err))
 		return

@@ -14,8 +14,7 @@ import (
 // message that is not a JSON object gets a system.invalidRequest error
 // with a null id; a request without id is dropped, as Resgate does.
 func (c *conn) handleMessage(data []byte, start time.Time) {
-	var req clientRequest
-	err := json.Unmarshal(data, &req)
+	req, err := parseRequest(data)
 	if resprot.IsNull(req.ID) {
 		if err != nil {
 			// No id to answer to: the client learns of its mistake

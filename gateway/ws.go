@@ -16,6 +16,16 @@ import (
 // frame.
 const closeGrace = 2 * time.Second
 
+// wsReadBuffer is the size of a WebSocket connection's read buffer, which
+// it holds for its whole life. Client requests are small; a larger message
+// is read straight into the buffer it is returned in.
+const wsReadBuffer = 512
+
+// wsWriteBuffers holds the write buffers of gorilla/websocket, for the
+// messages it writes itself (compressed ones, and control frames): a
+// connection takes one only while it writes.
+var wsWriteBuffers sync.Pool
+
 // wsHandler serves the WebSocket endpoint.
 type wsHandler struct {
 	g *Gateway
@@ -30,6 +40,10 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.upgrader = websocket.Upgrader{
 			EnableCompression: g.cfg.WSCompression,
 			CheckOrigin:       g.originAllowed,
+			// Not net/http's buffers of the upgraded connection, which
+			// gorilla keeps by default: 8 KiB per idle connection.
+			ReadBufferSize:  wsReadBuffer,
+			WriteBufferPool: &wsWriteBuffers,
 		}
 	})
 	if !websocket.IsWebSocketUpgrade(r) {
@@ -65,6 +79,20 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.log.Debug("gateway: client connected", "remoteAddr", r.RemoteAddr)
+	// Serve the connection on a goroutine of its own and return, so that
+	// net/http drops what it holds for the request: the request itself,
+	// its context and the connection's buffers. c holds a count in g.wg
+	// until its cleanup; the goroutine takes one more.
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		h.serveWS(c, t, ws)
+	}()
+}
+
+// serveWS serves an upgraded connection until it ends.
+func (h *wsHandler) serveWS(c *conn, t *wsTransport, ws *websocket.Conn) {
+	g := h.g
 	g.metrics.wsConns.Inc()
 	g.metrics.wsConnsTotal.Inc()
 	defer g.metrics.wsConns.Dec()
