@@ -15,7 +15,7 @@ import (
 type accessEntry struct {
 	rid     string
 	done    bool
-	stale   bool // dropped while in flight: the reply is not trusted
+	stale   bool // dropped while in flight: the reply is not kept
 	get     bool
 	call    string
 	err     *resprot.Error
@@ -67,20 +67,14 @@ func (c *conn) getAccess(rid string, cb func(*accessEntry)) {
 func (c *conn) accessReply(e *accessEntry, data []byte, err error) {
 	waiters := e.waiters
 	e.waiters = nil
-	if e.stale {
-		// The token or the access rules changed meanwhile: ask again.
-		for _, w := range waiters {
-			c.getAccess(e.rid, w)
-		}
-		return
-	}
 	var res resprot.AccessResult
 	r, err := parseResponse(data, err)
 	if err == nil {
 		if r.Result == nil {
 			err = resprot.InternalError(errors.New("access response missing result"))
-		} else if e := json.Unmarshal(r.Result, &res); e != nil {
-			err = resprot.InternalError(e)
+		} else if jerr := json.Unmarshal(r.Result, &res); jerr != nil {
+			c.log.Error("gateway: invalid access response", "rid", c.realRID(e.rid), "error", jerr)
+			err = resprot.InternalError(jerr)
 		}
 	}
 	e.done = true
@@ -89,7 +83,10 @@ func (c *conn) accessReply(e *accessEntry, data []byte, err error) {
 	} else {
 		e.get, e.call = res.Get, res.Call
 	}
-	keep := c.subs[e.rid] != nil && (err == nil || errors.Is(err, resprot.ErrAccessDenied))
+	// A reply to a request made before the token or the access rules
+	// changed still answers the requests that waited for it, as they were
+	// made before the change, but is not kept.
+	keep := !e.stale && c.subs[e.rid] != nil && (err == nil || errors.Is(err, resprot.ErrAccessDenied))
 	if !keep && c.access[e.rid] == e {
 		delete(c.access, e.rid)
 	}
@@ -134,7 +131,7 @@ func (c *conn) recheck(s *sub) {
 			return
 		}
 		if err := e.getErr(); err != nil {
-			s.direct = 0
+			c.setDirect(s, 0)
 			c.event(s.rid, resprot.EventUnsubscribe, unsubscribeData{Reason: err})
 			c.gc()
 		}

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/reskit/res/resprot"
 )
@@ -21,19 +21,11 @@ import (
 //
 // Every request acts as a short-lived client connection with a connection
 // ID of its own, used in the access, call and auth requests it sends.
-// Resgate subscribes to conn.<cid>.* for each of them; the handler
-// instead listens once on conn.*.token, and only with Config.HeaderAuth,
-// the only case where a token event can affect an HTTP request.
+// With Config.HeaderAuth, the only case where a token event can affect an
+// HTTP request, a request takes the token events for its ID from the
+// gateway's tokenRouter while it is served.
 type apiHandler struct {
 	g *Gateway
-
-	// pending maps the connection IDs of the requests doing header auth
-	// to their *apiRequest, for the token events of the auth request.
-	pending sync.Map
-
-	// mu protects watching.
-	mu       sync.Mutex
-	watching bool // subscribed to conn.*.token
 }
 
 func (h *apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -84,11 +76,15 @@ func (h *apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, resprot.ErrNotFound)
 		return
 	}
+	// The body must come within ReadTimeout; the reply may take longer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(g.cfg.ReadTimeout))
 	params, err := readParams(w, r, h.maxBody())
 	if err != nil {
 		writeAPIError(w, err)
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	h.serve(w, r, func(a *apiRequest) { a.call(rid, method, params) })
 }
 

@@ -20,6 +20,10 @@ type Config struct {
 	// NATSOptions are added to the options of the NATS connection, for
 	// credentials or TLS. The gateway sets its own reconnect handlers.
 	NATSOptions []nats.Option
+	// NATSBufferSize is the number of NATS messages that may wait to be
+	// handled; past it NATS drops messages and the gateway fetches its
+	// cache again. Default: 8192, as Resgate's bufferSize.
+	NATSBufferSize int
 
 	// Addr is the IP address to listen on. Default: "" (all interfaces).
 	Addr string
@@ -29,6 +33,14 @@ type Config struct {
 	// NoHTTP makes Start connect to NATS without listening, for users who
 	// serve Handler with their own server.
 	NoHTTP bool
+	// MetricsPort, when not zero, is a port on Addr where the gateway
+	// serves its metrics at /metrics (see Gateway.MetricsHandler). It must
+	// differ from Port.
+	MetricsPort int
+	// TLSCertFile and TLSKeyFile, when both set, make the gateway serve
+	// HTTPS and WSS with that certificate and key.
+	TLSCertFile string
+	TLSKeyFile  string
 	// WSPath is the path of the WebSocket endpoint. Default: "/".
 	WSPath string
 	// APIPath is the path prefix of the HTTP API. Default: "/api/".
@@ -72,7 +84,8 @@ type Config struct {
 	ReferenceThrottle int
 
 	// WSReadLimit is the largest message a client may send, in bytes.
-	// A client sending more is disconnected. Default: 1 MiB.
+	// A client sending more is disconnected with close code 1009 (message
+	// too big). Default: 1 MiB.
 	WSReadLimit int64
 	// WSWriteTimeout bounds the writing of one message to a client; a
 	// client that does not read is disconnected. Default: 10s.
@@ -85,6 +98,24 @@ type Config struct {
 	// one client. A client whose queue overflows is disconnected, so it
 	// cannot delay others. Default: 1024.
 	WSSendQueue int
+	// MaxSubscriptions is the most direct subscriptions one connection may
+	// hold, counting every subscribe request and resource response that
+	// is not unsubscribed; past it, a subscription fails with
+	// system.subscriptionLimitExceeded. Zero means no limit. Whatever it
+	// is, a connection holds at most 256 direct subscriptions of one
+	// resource, as with Resgate.
+	MaxSubscriptions int
+
+	// ReadHeaderTimeout bounds the reading of an HTTP request's headers,
+	// WebSocket upgrades included, on the servers Start runs, so that a
+	// client that never finishes its headers is cut off. Default: 10s.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of the body of an HTTP API request.
+	// Default: 30s.
+	ReadTimeout time.Duration
+	// IdleTimeout is how long an idle keep-alive HTTP connection stays open
+	// on the servers Start runs. Default: 2m.
+	IdleTimeout time.Duration
 
 	// Logger receives the gateway's logs. Traffic is logged at
 	// LevelTrace. Default: slog.Default().
@@ -106,6 +137,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return c, fmt.Errorf("gateway: invalid port %d", c.Port)
+	}
+	if c.MetricsPort < 0 || c.MetricsPort > 65535 || c.MetricsPort != 0 && c.MetricsPort == c.Port {
+		return c, fmt.Errorf("gateway: invalid metrics port %d", c.MetricsPort)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return c, errors.New("gateway: TLS needs both a certificate and a key file")
 	}
 	if c.WSPath == "" {
 		c.WSPath = "/"
@@ -139,6 +176,9 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.apiDefaults(); err != nil {
 		return c, err
 	}
+	if c.NATSBufferSize < 0 {
+		return c, errors.New("gateway: negative nats buffer size")
+	}
 	if c.ResetThrottle < 0 || c.ReferenceThrottle < 0 {
 		return c, errors.New("gateway: negative throttle")
 	}
@@ -153,6 +193,17 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.WSSendQueue <= 0 {
 		c.WSSendQueue = 1024
+	}
+	if c.MaxSubscriptions < 0 {
+		return c, errors.New("gateway: negative subscription limit")
+	}
+	for _, d := range []struct {
+		p   *time.Duration
+		def time.Duration
+	}{{&c.ReadHeaderTimeout, 10 * time.Second}, {&c.ReadTimeout, 30 * time.Second}, {&c.IdleTimeout, 2 * time.Minute}} {
+		if *d.p <= 0 {
+			*d.p = d.def
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/reskit/res/gateway/cache"
 	"github.com/reskit/res/resprot"
@@ -34,18 +34,18 @@ const (
 // conn is one client connection and everything the gateway knows about it:
 // its token, protocol version, subscriptions and cached access.
 //
-// All of that state is owned by the connection's worker goroutine (run):
+// All of that state is owned by the connection's worker (see worker):
 // requests from the client, replies from services, cache events and NATS
-// events are queued with do and handled there one at a time, so none of
-// them needs a lock. Nothing on the worker blocks: service requests are
-// sent with callbacks that queue the reply, and output goes to the
-// transport's bounded queue.
+// events are queued with do and handled one at a time, in order, by one
+// goroutine at a time, so none of them needs a lock. The worker has a
+// goroutine only while it has work. Nothing the worker runs blocks:
+// service requests are sent with callbacks that queue the reply, and
+// output goes to the transport's bounded queue.
 type conn struct {
-	g    *Gateway
-	cid  string
-	log  *slog.Logger
-	t    transport
-	unsc func() // unsubscribes conn.<cid>.*
+	g   *Gateway
+	cid string
+	log *slog.Logger
+	t   transport
 
 	// From the HTTP request that opened the connection; read-only.
 	header     http.Header
@@ -59,18 +59,14 @@ type conn struct {
 	// out.
 	slots chan struct{}
 
-	// qmu protects the work queue.
-	qmu     sync.Mutex
-	queue   []func()
-	wake    chan struct{}
-	stopped bool
-	done    chan struct{} // closed when the worker has cleaned up
+	w *worker // runs the work below; w.done is closed after cleanup
 
-	// Owned by the worker goroutine.
+	// Owned by the worker.
 	protocol int // client protocol version, as major*1e6 + minor*1e3 + patch
 	token    json.RawMessage
 	tid      string
 	subs     map[string]*sub
+	nDirect  int // direct subscriptions, summed over subs
 	access   map[string]*accessEntry
 	ops      []*op
 	refLoad  int    // reference gets in flight, for ReferenceThrottle
@@ -97,95 +93,45 @@ func newCID() string {
 // newConn returns a connection for the client that made request r. It is
 // registered and running once start returns true.
 func newConn(g *Gateway, r *http.Request) *conn {
-	return &conn{
+	c := &conn{
 		g:          g,
 		cid:        newCID(),
 		header:     r.Header.Clone(),
 		host:       r.Host,
 		remoteAddr: r.RemoteAddr,
 		uri:        r.RequestURI,
-		wake:       make(chan struct{}, 1),
 		slots:      make(chan struct{}, maxRequests),
-		done:       make(chan struct{}),
 		protocol:   protoLegacy,
 		subs:       make(map[string]*sub),
 		access:     make(map[string]*accessEntry),
 	}
+	c.w = newWorker(c.cleanup)
+	return c
 }
 
-// start registers c with the gateway, subscribes to its connection events
-// and starts its worker. It reports false when the gateway is stopping.
+// start registers c with the gateway, for its token events too. It
+// reports false when the gateway is stopping.
 func (c *conn) start(t transport) bool {
 	c.t = t
 	c.log = c.g.log.With("cid", c.cid)
 	if !c.g.addConn(c) {
 		return false
 	}
-	unsub, err := c.g.mq.Subscribe("conn."+c.cid+".*", c.onConnEvent)
-	if err != nil {
-		c.log.Error("gateway: subscribe to connection events", "error", err)
-		c.g.removeConn(c)
-		return false
-	}
-	c.unsc = unsub
-	go c.run()
+	c.g.tokens.add(c.cid, c)
 	return true
 }
 
 // do queues f to run on the worker. It reports false when the connection
 // is closed.
-func (c *conn) do(f func()) bool {
-	c.qmu.Lock()
-	if c.stopped {
-		c.qmu.Unlock()
-		return false
-	}
-	c.queue = append(c.queue, f)
-	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-	return true
-}
+func (c *conn) do(f func()) bool { return c.w.do(f) }
 
-// stop makes the worker clean up and exit; queued work is dropped.
-func (c *conn) stop() {
-	c.qmu.Lock()
-	c.stopped = true
-	c.qmu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
+// stop makes the worker drop queued work, clean up and close c.w.done.
+func (c *conn) stop() { c.w.stop() }
 
-func (c *conn) run() {
-	defer close(c.done)
-	for {
-		c.qmu.Lock()
-		if c.stopped {
-			c.queue = nil
-			c.qmu.Unlock()
-			c.cleanup()
-			return
-		}
-		if len(c.queue) == 0 {
-			c.qmu.Unlock()
-			<-c.wake
-			continue
-		}
-		f := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		c.qmu.Unlock()
-		f()
-	}
-}
-
-// cleanup releases everything the connection holds. It runs on the worker.
+// cleanup releases everything the connection holds. The worker runs it
+// last.
 func (c *conn) cleanup() {
-	c.unsc()
+	c.g.tokens.remove(c.cid)
 	for _, s := range c.subs {
 		s.removed = true
 		if s.handle != nil {
@@ -213,6 +159,7 @@ func (c *conn) write(msg []byte) {
 		c.log.Log(context.Background(), LevelTrace, "<-- ws", "msg", string(msg))
 	}
 	if !c.t.send(msg) {
+		c.g.metrics.slowClients.Inc()
 		c.log.Warn("gateway: client too slow; disconnected")
 	}
 }
@@ -243,7 +190,8 @@ func (c *conn) clientMessage(data []byte, cancel <-chan struct{}) bool {
 	case <-cancel:
 		return false
 	}
-	return c.do(func() { c.handleMessage(data) })
+	start := time.Now()
+	return c.do(func() { c.handleMessage(data, start) })
 }
 
 // release frees the slot of a handled message.
@@ -254,44 +202,57 @@ func (c *conn) release() {
 	}
 }
 
+// reqID is a client request as its reply needs it: the id the client gave
+// it and, for the metrics, its type and when it arrived.
+type reqID struct {
+	id     json.RawMessage
+	start  time.Time
+	metric int // index in wsMethods, or -1
+}
+
 // reply sends the result of request id; a nil result is left out.
-func (c *conn) reply(id json.RawMessage, result any) {
-	c.release()
-	b, err := json.Marshal(clientResponse{Result: result, ID: id})
+func (c *conn) reply(id reqID, result any) {
+	b, err := encodeResponse(result, id.id)
 	if err != nil {
 		c.replyError(id, resprot.InternalError(err))
 		return
 	}
+	c.release()
+	c.g.metrics.wsResponse(id.metric, id.start, "")
 	c.write(b)
 }
 
 // replyError sends the error of request id.
-func (c *conn) replyError(id json.RawMessage, err error) {
+func (c *conn) replyError(id reqID, err error) {
 	c.release()
-	b, _ := json.Marshal(clientResponse{Error: resprot.ToError(err), ID: id})
+	e := resprot.ToError(err)
+	c.g.metrics.wsResponse(id.metric, id.start, e.Code)
+	b, _ := json.Marshal(clientResponse{Error: e, ID: id.id})
 	c.write(b)
 }
 
 // event sends event name of resource rid to the client.
 func (c *conn) event(rid, name string, data any) {
+	if b := c.encodeEvent(rid, name, data); b != nil {
+		c.g.metrics.wsEvents.Inc()
+		c.write(b)
+	}
+}
+
+// encodeEvent returns the client message of event name of resource rid,
+// or nil when data cannot be encoded.
+func (c *conn) encodeEvent(rid, name string, data any) []byte {
 	b, err := json.Marshal(clientEvent{Event: rid + "." + name, Data: data})
 	if err != nil {
 		c.log.Error("gateway: encode event", "error", err)
-		return
+		return nil
 	}
-	c.write(b)
+	return b
 }
 
-// onConnEvent handles conn.<cid>.<event> (dispatcher goroutine).
-func (c *conn) onConnEvent(subject string, data []byte) {
-	if !strings.HasSuffix(subject, ".token") {
-		return
-	}
-	var ev resprot.TokenEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		c.log.Error("gateway: invalid token event", "error", err)
-		return
-	}
+// tokenEvent implements tokenTarget: the token is set on the worker,
+// queued before the reply to the auth request that may have caused it.
+func (c *conn) tokenEvent(ev resprot.TokenEvent) {
 	c.do(func() { c.setToken(ev.Token, ev.TID) })
 }
 

@@ -197,7 +197,7 @@ func startLibrary(t testing.TB, natsURL string) *res.Service {
 
 	done := make(chan error, 1)
 	go func() {
-		done <- s.ListenAndServe(natsURL)
+		done <- s.ListenAndServe(natsURL, nats.Timeout(waitTimeout))
 	}()
 	select {
 	case <-serving:
@@ -206,9 +206,6 @@ func startLibrary(t testing.TB, natsURL string) *res.Service {
 	case <-time.After(waitTimeout):
 		t.Fatalf("service not serving within %v", waitTimeout)
 	}
-	// OnServe may run before the NATS server has the service's
-	// subscriptions; wait until a request reaches the service.
-	waitReachable(t, natsURL, "access.library.books")
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 		defer cancel()
@@ -228,6 +225,7 @@ const (
 )
 
 func TestE2ESubscribe(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c := s.Connect(t)
@@ -241,6 +239,7 @@ func TestE2ESubscribe(t *testing.T) {
 // A set call on a book sends a change event to every client subscribing to
 // it, directly or through the collection.
 func TestE2ESetChangeEvent(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c1 := s.Connect(t)
@@ -265,6 +264,7 @@ func TestE2ESetChangeEvent(t *testing.T) {
 // Adding and removing books sends add and remove events, with the new book
 // in the add event's resource set.
 func TestE2ECollectionAddRemove(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c1 := s.Connect(t)
@@ -314,6 +314,7 @@ func TestE2ECollectionAddRemove(t *testing.T) {
 // Access follows the token set by auth: denied before login, granted
 // after, and revoked with an unsubscribe event on logout.
 func TestE2EAccessAfterAuth(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c := s.Connect(t)
@@ -337,25 +338,4 @@ func login(t testing.TB, c *Client, user string) {
 	t.Helper()
 	c.Request(t, "auth.library.auth.login", map[string]string{"user": user}).
 		AssertResult(t, map[string]any{"payload": map[string]string{"hello": user}})
-}
-
-// waitReachable polls subject with requests until a service answers.
-func waitReachable(t testing.TB, natsURL, subject string) {
-	t.Helper()
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer nc.Close()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		_, err := nc.Request(subject, []byte(`{"cid":"probe"}`), waitTimeout)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, nats.ErrNoResponders) || time.Now().After(deadline) {
-			t.Fatalf("request %s: %v", subject, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

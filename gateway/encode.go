@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"encoding/json"
-	"errors"
 
 	"github.com/reskit/res/gateway/cache"
 	"github.com/reskit/res/resprot"
@@ -99,14 +98,33 @@ func (c *conn) sendEvent(s *sub, ev *cache.Event, rs *resourceSet) {
 	}
 	switch ev.Name {
 	case resprot.EventChange:
-		values := make(map[string]json.RawMessage, len(ev.Values))
-		for k, v := range ev.Values {
-			values[k] = c.encodeValue(v)
+		encode := func() []byte {
+			values := make(map[string]json.RawMessage, len(ev.Values))
+			for k, v := range ev.Values {
+				values[k] = c.encodeValue(v)
+			}
+			return c.encodeEvent(s.rid, ev.Name, struct {
+				Values map[string]json.RawMessage `json:"values"`
+				*resourceSet
+			}{values, rs})
 		}
-		c.event(s.rid, ev.Name, struct {
-			Values map[string]json.RawMessage `json:"values"`
-			*resourceSet
-		}{values, rs})
+		var b []byte
+		if rs != nil {
+			b = encode()
+		} else {
+			// Without resources to add, every connection that names the
+			// resource alike and encodes values alike gets the same
+			// message: encode it once for all of them.
+			key := s.rid
+			if c.protocol < proto1_2_1 {
+				key = "\x00legacy\x00" + key
+			}
+			b = ev.Encoded(key, encode)
+		}
+		if b != nil {
+			c.g.metrics.wsEvents.Inc()
+			c.write(b)
+		}
 	case resprot.EventAdd:
 		c.event(s.rid, ev.Name, struct {
 			Idx   int             `json:"idx"`
@@ -120,27 +138,18 @@ func (c *conn) sendEvent(s *sub, ev *cache.Event, rs *resourceSet) {
 	}
 }
 
-// parseResponse decodes a service's reply to a call or auth request. A
-// reply must hold a result, a resource or an error.
+// parseResponse decodes a service's reply to a call or auth request, or
+// returns the error that ended the request or that the reply holds.
 func parseResponse(data []byte, err error) (*resprot.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	var r resprot.Response
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, resprot.InternalError(err)
+	r, err := resprot.ParseResponse(data)
+	if err != nil {
+		return nil, err
 	}
 	if r.Error != nil {
 		return nil, r.Error
-	}
-	if r.Resource != nil {
-		if !resprot.IsValidRID(r.Resource.RID) {
-			return nil, resprot.InternalError(errors.New("invalid resource ID in resource response"))
-		}
-		return &r, nil
-	}
-	if r.Result == nil {
-		return nil, resprot.InternalError(errors.New("response missing result"))
 	}
 	return &r, nil
 }

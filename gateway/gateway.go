@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,9 @@ type Gateway struct {
 	ws  http.Handler
 	api http.Handler
 
+	// tokens routes token events; it has a lock of its own.
+	tokens tokenRouter
+
 	// mu protects the fields below.
 	mu       sync.Mutex
 	started  bool
@@ -39,9 +43,16 @@ type Gateway struct {
 	serveErr chan error
 	conns    map[string]*conn
 	sysUnsub func()
+	tokUnsub func()
+
+	metricsSrv *http.Server
+	metricsLn  net.Listener
+	metricsErr chan error
 
 	// wg counts the goroutines of client connections.
 	wg sync.WaitGroup
+
+	metrics *metrics // set by New
 }
 
 // New checks cfg and returns a Gateway. It has no side effects: Start
@@ -58,6 +69,7 @@ func New(cfg Config) (*Gateway, error) {
 	}
 	g.ws = &wsHandler{g: g}
 	g.api = &apiHandler{g: g}
+	g.metrics = newMetrics(g)
 	return g, nil
 }
 
@@ -115,7 +127,7 @@ func (g *Gateway) Start() error {
 	if !nc.IsConnected() {
 		g.log.Warn("gateway: nats not reachable yet; retrying", "url", g.cfg.NATSURL)
 	}
-	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, Logger: g.log})
+	m, err := mq.New(nc, mq.Options{Timeout: g.cfg.RequestTimeout, BufferSize: g.cfg.NATSBufferSize, Logger: g.log, Observe: g.serviceRequestEnded})
 	if err != nil {
 		g.stopped = true
 		nc.Close()
@@ -134,25 +146,86 @@ func (g *Gateway) Start() error {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	g.sysUnsub = unsub
-	if g.cfg.NoHTTP {
-		return nil
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.Port)))
+	unsub, err = m.Subscribe("conn.*.token", g.onToken)
 	if err != nil {
 		g.closeNATS()
 		return fmt.Errorf("gateway: %w", err)
 	}
+	g.tokUnsub = unsub
+	if g.cfg.NoHTTP {
+		return nil
+	}
+	fail := func(err error, lns ...net.Listener) error {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		g.closeNATS()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	var tlsConfig *tls.Config
+	if g.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(g.cfg.TLSCertFile, g.cfg.TLSKeyFile)
+		if err != nil {
+			return fail(err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.Port)))
+	if err != nil {
+		return fail(err)
+	}
+	var mln net.Listener
+	if g.cfg.MetricsPort != 0 {
+		if mln, err = net.Listen("tcp", net.JoinHostPort(g.cfg.Addr, strconv.Itoa(g.cfg.MetricsPort))); err != nil {
+			return fail(fmt.Errorf("metrics: %w", err), ln)
+		}
+	}
 	g.ln = ln
-	g.srv = &http.Server{
-		Handler:           g.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	g.srv = g.httpServer(g.Handler(), tlsConfig)
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	g.serveErr = make(chan error, 1)
 	go func() { g.serveErr <- g.srv.Serve(ln) }()
 	g.log.Info("gateway: listening", "addr", ln.Addr().String(), "wsPath", g.cfg.WSPath, "apiPath", g.cfg.APIPath)
+	if mln != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", g.MetricsHandler())
+		g.metricsLn = mln
+		g.metricsSrv = g.httpServer(mux, tlsConfig)
+		if tlsConfig != nil {
+			mln = tls.NewListener(mln, tlsConfig)
+		}
+		g.metricsErr = make(chan error, 1)
+		go func() { g.metricsErr <- g.metricsSrv.Serve(mln) }()
+		g.log.Info("gateway: serving metrics", "addr", mln.Addr().String()+"/metrics")
+	}
 	return nil
+}
+
+// httpServer returns a server for h with the configured timeouts.
+func (g *Gateway) httpServer(h http.Handler, tlsConfig *tls.Config) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
+		IdleTimeout:       g.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
+	}
+}
+
+// serviceRequestEnded records a service request that ended, and logs the
+// replies that break the protocol and the requests that timed out.
+func (g *Gateway) serviceRequestEnded(subject string, d time.Duration, reply []byte, err error) {
+	switch code, malformed := g.metrics.serviceRequest(subject, d, reply, err); {
+	case code == resprot.CodeTimeout:
+		g.log.Warn("gateway: service request timed out", "subject", subject, "after", d)
+	case malformed:
+		if len(reply) > 200 {
+			reply = append(reply[:200:200], "..."...)
+		}
+		g.log.Error("gateway: malformed service reply", "subject", subject, "reply", string(reply))
+	}
 }
 
 // closeNATS undoes a Start that failed; the gateway is then stopped.
@@ -160,6 +233,9 @@ func (g *Gateway) closeNATS() {
 	g.stopped = true
 	if g.sysUnsub != nil {
 		g.sysUnsub()
+	}
+	if g.tokUnsub != nil {
+		g.tokUnsub()
 	}
 	g.mq.Close()
 	g.cache.Close()
@@ -194,7 +270,15 @@ func (g *Gateway) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == g.cfg.WSPath:
 		g.ws.ServeHTTP(w, r)
 	case strings.HasPrefix(p, g.cfg.APIPath):
+		i := httpIndex(r.Method)
+		if i < 0 {
+			g.api.ServeHTTP(w, r)
+			return
+		}
+		g.metrics.httpRequests[i].Inc()
+		start := time.Now()
 		g.api.ServeHTTP(w, r)
+		g.metrics.httpDuration[i].Observe(time.Since(start).Seconds())
 	default:
 		writeHTTPError(w, http.StatusNotFound, resprot.ErrNotFound)
 	}
@@ -222,8 +306,13 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	for _, c := range g.conns {
 		conns = append(conns, c)
 	}
-	srv := g.srv
+	srv, msrv := g.srv, g.metricsSrv
 	g.mu.Unlock()
+
+	if msrv != nil {
+		_ = msrv.Shutdown(ctx)
+		<-g.metricsErr
+	}
 
 	var errs []error
 	for _, c := range conns {
@@ -250,6 +339,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		errs = append(errs, ctx.Err())
 	}
 	g.sysUnsub()
+	g.tokUnsub()
 	g.mq.Close()
 	g.cache.Close()
 	if err := g.nc.Drain(); err != nil {

@@ -113,6 +113,9 @@ func startSession(t testing.TB, fake bool, opts []sessionOption) *session {
 		APIPath:        "/api/",
 		RequestTimeout: defaultRequestTimeout,
 		Logger:         testLogger(t),
+		// The gateway fails client requests until it has connected to NATS;
+		// give a loaded machine as long to connect as anything else.
+		NATSOptions: []nats.Option{nats.Timeout(waitTimeout)},
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -202,7 +205,7 @@ type service struct {
 
 func newService(t testing.TB, url string) *service {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.Name("fake-service"))
+	nc, err := nats.Connect(url, nats.Name("fake-service"), nats.Timeout(waitTimeout))
 	if err != nil {
 		t.Fatalf("service connect: %v", err)
 	}
@@ -302,12 +305,28 @@ func (s *service) StopListening(t testing.TB, subject string) {
 	}
 }
 
-// AutoRespond makes the service answer every later request on subject with
-// h instead of queueing it.
+// AutoRespond makes the service answer every request on subject with h
+// instead of queueing it: the ones already queued, then every later one,
+// so that a request the gateway sent just before the call is not left in
+// the queue for the test to trip over.
 func (s *service) AutoRespond(subject string, h func(*Request)) {
 	s.mu.Lock()
 	s.auto[subject] = h
+	var queued []*Request
+	kept := s.queue[:0]
+	for _, r := range s.queue {
+		if r.Subject == subject {
+			queued = append(queued, r)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	s.queue = kept
 	s.mu.Unlock()
+	for _, r := range queued {
+		r.t = nonFatal{s.t}
+		h(r)
+	}
 }
 
 // GetRequest returns the next request the gateway sent, waiting for it.

@@ -61,9 +61,8 @@ func (h *apiHandler) serve(w http.ResponseWriter, r *http.Request, f func(*apiRe
 		a.log.Log(a.r.Context(), LevelTrace, "--> http", "method", r.Method, "uri", r.RequestURI)
 	}
 	if auth := h.g.cfg.HeaderAuth; auth != "" {
-		h.watchTokens(m)
-		h.pending.Store(a.cid, a)
-		defer h.pending.Delete(a.cid)
+		h.g.tokens.add(a.cid, a)
+		defer h.g.tokens.remove(a.cid)
 		if !a.headerAuth(auth) {
 			return
 		}
@@ -82,37 +81,9 @@ func (g *Gateway) backend() (*mq.Client, *cache.Cache) {
 	return g.mq, g.cache
 }
 
-// watchTokens subscribes, once, to the token events of all connections,
-// and hands those of pending requests to them.
-func (h *apiHandler) watchTokens(m *mq.Client) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.watching {
-		return
-	}
-	_, err := m.Subscribe("conn.*.token", h.onToken)
-	if err != nil {
-		h.g.log.Error("gateway: subscribe to token events for header auth", "error", err)
-		return
-	}
-	h.watching = true
-}
-
-// onToken handles conn.<cid>.token on the NATS dispatcher goroutine. It
-// runs before the reply to the auth request that caused it, since the
-// service sends the event first and one goroutine handles both in order.
-func (h *apiHandler) onToken(subject string, data []byte) {
-	cid := strings.TrimSuffix(strings.TrimPrefix(subject, "conn."), ".token")
-	v, ok := h.pending.Load(cid)
-	if !ok {
-		return
-	}
-	var ev resprot.TokenEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		h.g.log.Error("gateway: invalid token event", "cid", cid, "error", err)
-		return
-	}
-	a := v.(*apiRequest)
+// tokenEvent implements tokenTarget: the token is used for the rest of
+// the request.
+func (a *apiRequest) tokenEvent(ev resprot.TokenEvent) {
 	a.mu.Lock()
 	a.token = ev.Token
 	if resprot.IsNull(a.token) {

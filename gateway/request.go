@@ -5,25 +5,35 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/reskit/res/resprot"
 )
 
-// handleMessage handles one message from the client. Messages that are not
-// requests, or have no id, are dropped.
-func (c *conn) handleMessage(data []byte) {
-	var req clientRequest
-	if err := json.Unmarshal(data, &req); err != nil {
-		c.log.Debug("gateway: malformed client message", "error", err)
-		c.release()
-		return
-	}
+// handleMessage handles one message from the client, read at start. A
+// message that is not a JSON object gets a system.invalidRequest error
+// with a null id; a request without id is dropped, as Resgate does.
+func (c *conn) handleMessage(data []byte, start time.Time) {
+	req, err := parseRequest(data)
 	if resprot.IsNull(req.ID) {
+		if err != nil {
+			// No id to answer to: the client learns of its mistake
+			// through an error with a null id.
+			c.log.Debug("gateway: malformed client message", "error", err)
+			c.replyError(reqID{metric: -1}, errMalformedRequest)
+			return
+		}
+		c.log.Debug("gateway: client request without id ignored")
 		c.release()
 		return
 	}
-	id := req.ID
 	typ, rest, hasRest := strings.Cut(req.Method, ".")
+	id := reqID{id: req.ID, start: start, metric: c.g.metrics.countWSRequest(typ)}
+	if err != nil {
+		c.log.Debug("gateway: malformed client request", "error", err)
+		c.replyError(id, errMalformedRequest)
+		return
+	}
 	switch typ {
 	case "version":
 		if hasRest {
@@ -62,12 +72,13 @@ func (c *conn) handleMessage(data []byte) {
 		}
 		return
 	}
+	c.log.Debug("gateway: invalid client request", "method", req.Method)
 	c.replyError(id, resprot.ErrInvalidRequest)
 }
 
 // version handles a version request: the client tells its protocol
 // version and learns the gateway's.
-func (c *conn) version(id json.RawMessage, params json.RawMessage) {
+func (c *conn) version(id reqID, params json.RawMessage) {
 	result := struct {
 		Protocol string `json:"protocol"`
 	}{resprot.ProtocolVersion}
@@ -126,7 +137,7 @@ func parseVersion(s string) (int, bool) {
 	return v, true
 }
 
-func (c *conn) subscribe(id json.RawMessage, rid string) {
+func (c *conn) subscribe(id reqID, rid string) {
 	c.load(rid, true, func(rs *resourceSet, err *resprot.Error) {
 		if err != nil {
 			c.replyError(id, err)
@@ -136,7 +147,16 @@ func (c *conn) subscribe(id json.RawMessage, rid string) {
 	})
 }
 
-func (c *conn) get(id json.RawMessage, rid string) {
+func (c *conn) get(id reqID, rid string) {
+	// The client has the resource, and everything it references, and may
+	// get it: the result is an empty set, and load's bookkeeping (an op,
+	// reference walks and a gc over all subscriptions) can be skipped.
+	if s := c.subs[rid]; s != nil && s.sent {
+		if e := c.access[rid]; e != nil && e.done && e.getErr() == nil {
+			c.reply(id, &resourceSet{})
+			return
+		}
+	}
 	c.load(rid, false, func(rs *resourceSet, err *resprot.Error) {
 		if err != nil {
 			c.replyError(id, err)
@@ -170,13 +190,18 @@ func (c *conn) load(rid string, direct bool, done func(*resourceSet, *resprot.Er
 			return
 		}
 		if direct {
-			if s.direct >= maxDirect {
+			if s.direct >= maxDirect || c.g.cfg.MaxSubscriptions > 0 && c.nDirect >= c.g.cfg.MaxSubscriptions {
 				done(nil, resprot.ErrSubscriptionLimit)
 				return
 			}
-			s.direct++
+			c.setDirect(s, s.direct+1)
 		}
 		done(c.collect(o.roots, direct), nil)
+		if direct && acc.stale {
+			// Access was granted before the token or the access rules
+			// changed: check it again, now that the subscription exists.
+			c.recheck(s)
+		}
 	}
 	c.ops = append(c.ops, o)
 	c.getAccess(rid, func(e *accessEntry) {
@@ -186,7 +211,7 @@ func (c *conn) load(rid string, direct bool, done func(*resourceSet, *resprot.Er
 	c.checkOps()
 }
 
-func (c *conn) unsubscribe(id json.RawMessage, rid string, params json.RawMessage) {
+func (c *conn) unsubscribe(id reqID, rid string, params json.RawMessage) {
 	count := 1
 	if !resprot.IsNull(params) {
 		var p struct {
@@ -208,14 +233,14 @@ func (c *conn) unsubscribe(id json.RawMessage, rid string, params json.RawMessag
 		c.replyError(id, resprot.ErrNoSubscription)
 		return
 	}
-	s.direct -= count
+	c.setDirect(s, s.direct-count)
 	c.gc()
 	c.reply(id, nil)
 }
 
 // call handles call requests, and (deprecated) new requests as calls of
 // method "new" that must answer with a resource.
-func (c *conn) call(id json.RawMessage, rid, method string, params json.RawMessage, isNew bool) {
+func (c *conn) call(id reqID, rid, method string, params json.RawMessage, isNew bool) {
 	c.getAccess(rid, func(e *accessEntry) {
 		if err := e.callErr(method); err != nil {
 			c.replyError(id, err)
@@ -232,7 +257,7 @@ func (c *conn) call(id json.RawMessage, rid, method string, params json.RawMessa
 	})
 }
 
-func (c *conn) auth(id json.RawMessage, rid, method string, params json.RawMessage) {
+func (c *conn) auth(id reqID, rid, method string, params json.RawMessage) {
 	name, query := resprot.SplitRID(c.realRID(rid))
 	if params == nil {
 		params = json.RawMessage("null")
@@ -242,13 +267,15 @@ func (c *conn) auth(id json.RawMessage, rid, method string, params json.RawMessa
 	})
 }
 
+var errMalformedRequest = &resprot.Error{Code: resprot.CodeInvalidRequest, Message: "Invalid request: malformed JSON"}
+
 var errNoResource = errors.New("new request without resource response")
 
 // callReply sends the client the reply to a call, auth or new request. A
 // resource response makes the resource directly subscribed, and its
 // resources go with the reply; if the client may not get it, the reply
 // carries the error in the errors set instead.
-func (c *conn) callReply(id json.RawMessage, method string, data []byte, err error, isNew bool) {
+func (c *conn) callReply(id reqID, method string, data []byte, err error, isNew bool) {
 	r, err := parseResponse(data, err)
 	if err != nil {
 		c.replyError(id, err)

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"encoding/json"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 // A token event outside an auth request is applied when the gateway gets
 // it; later access requests carry the token.
 func TestTokenEvent(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	cid := connectionID(t, s, c)
@@ -31,6 +33,7 @@ func TestTokenEvent(t *testing.T) {
 
 // A token event for an unknown connection is ignored.
 func TestTokenEventUnknownConnection(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	s.TokenEvent(t, "nosuchcid", js(`"x"`), "")
@@ -49,19 +52,30 @@ func connectionID(t testing.TB, s *session, c *Client) string {
 	return cid
 }
 
-// waitForToken polls with access requests until c's requests carry want as
-// their token. A token event and a client request travel different ways,
-// so the gateway may apply the token a little after the event was sent.
+// waitForToken polls with call requests, whose access requests it denies,
+// until c's requests carry want as their token. A token event and a client
+// request travel different ways, so the gateway may apply the token a
+// little after the event was sent; and an access request in flight when it
+// does is asked again with the new token. So the access requests on
+// access.test.whoami are answered automatically from now on, and the token
+// checked is the one of the last access request before the response.
 func waitForToken(t testing.TB, s *session, c *Client, want json.RawMessage) {
 	t.Helper()
 	w := decode(t, want)
+	var mu sync.Mutex
+	var last any
+	s.AutoRespond("access.test.whoami", func(r *Request) {
+		mu.Lock()
+		last = r.Field(r.t, "token")
+		mu.Unlock()
+		r.RespondError(resprot.ErrAccessDenied)
+	})
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		creq := c.Send(t, "call.test.whoami.method", nil)
-		r := s.GetRequestOn(t, "access.test.whoami")
-		got := r.Field(t, "token")
-		r.RespondError(resprot.ErrAccessDenied)
-		creq.GetResponse(t)
+		c.Send(t, "call.test.whoami.method", nil).GetResponse(t).AssertErrorCode(t, resprot.CodeAccessDenied)
+		mu.Lock()
+		got := last
+		mu.Unlock()
 		if reflect.DeepEqual(got, w) {
 			return
 		}
@@ -75,6 +89,7 @@ func waitForToken(t testing.TB, s *session, c *Client, want json.RawMessage) {
 // using the old token": the gateway checks access again for every
 // subscription, with the new token.
 func TestTokenChangeRechecksAccess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		newToken json.RawMessage
@@ -85,6 +100,7 @@ func TestTokenChangeRechecksAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			cid := authenticate(t, s, c, js(`{"user":"jane"}`), "")
@@ -110,6 +126,7 @@ func TestTokenChangeRechecksAccess(t *testing.T) {
 // When access is still granted after a token change, the subscription
 // stays.
 func TestTokenChangeAccessStillGranted(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	cid := authenticate(t, s, c, js(`"a"`), "")
@@ -123,6 +140,7 @@ func TestTokenChangeAccessStillGranted(t *testing.T) {
 // for each connection with a token matching any of the token IDs. The auth
 // request should not contain any params."
 func TestTokenReset(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		tids []string
@@ -136,6 +154,7 @@ func TestTokenReset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			tids := []string{"t1", "t2", "t3", "t3", ""}
 			cids := make(map[string]int)
@@ -175,6 +194,7 @@ func TestTokenReset(t *testing.T) {
 
 // The auth request of a token reset can go to any subject.
 func TestTokenResetCustomSubject(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.Listen(t, "_TOKEN.renew")
 	c := s.Connect(t)
@@ -190,6 +210,7 @@ func TestTokenResetCustomSubject(t *testing.T) {
 
 // A token event from a token reset's auth request replaces the token.
 func TestTokenResetRenewsToken(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	cid := authenticate(t, s, c, js(`"old"`), "tid1")

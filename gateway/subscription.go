@@ -75,6 +75,13 @@ func (s *sub) setSnap(e seqEvent) {
 	}
 }
 
+// setDirect sets the number of direct subscriptions of s, keeping the
+// connection's count of them.
+func (c *conn) setDirect(s *sub, n int) {
+	c.nDirect += n - s.direct
+	s.direct = n
+}
+
 // getSub returns the connection's sub for rid, creating it and starting to
 // load it when there is none.
 func (c *conn) getSub(rid string, ref bool) *sub {
@@ -183,7 +190,7 @@ func (c *conn) handleEvent(s *sub, e seqEvent) {
 		s.setSnap(e)
 		c.event(s.rid, resprot.EventDelete, nil)
 		if s.direct > 0 {
-			s.direct = 0
+			c.setDirect(s, 0)
 			c.event(s.rid, resprot.EventUnsubscribe, unsubscribeData{Reason: resprot.ErrDeleted})
 		}
 		c.gc()

@@ -16,6 +16,16 @@ import (
 // frame.
 const closeGrace = 2 * time.Second
 
+// wsReadBuffer is the size of a WebSocket connection's read buffer, which
+// it holds for its whole life. Client requests are small; a larger message
+// is read straight into the buffer it is returned in.
+const wsReadBuffer = 512
+
+// wsWriteBuffers holds the write buffers of gorilla/websocket, for the
+// messages it writes itself (compressed ones, and control frames): a
+// connection takes one only while it writes.
+var wsWriteBuffers sync.Pool
+
 // wsHandler serves the WebSocket endpoint.
 type wsHandler struct {
 	g *Gateway
@@ -30,6 +40,10 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.upgrader = websocket.Upgrader{
 			EnableCompression: g.cfg.WSCompression,
 			CheckOrigin:       g.originAllowed,
+			// Not net/http's buffers of the upgraded connection, which
+			// gorilla keeps by default: 8 KiB per idle connection.
+			ReadBufferSize:  wsReadBuffer,
+			WriteBufferPool: &wsWriteBuffers,
 		}
 	})
 	if !websocket.IsWebSocketUpgrade(r) {
@@ -38,7 +52,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newConn(g, r)
 	t := &wsTransport{
-		out:     make(chan []byte, g.cfg.WSSendQueue),
+		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		killed:  make(chan struct{}),
 		cfg:     &g.cfg,
@@ -52,7 +66,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var ok bool
 		if header, ok = c.headerAuth(w, m); !ok {
 			c.stop()
-			<-c.done
+			<-c.w.done
 			return
 		}
 	}
@@ -61,10 +75,27 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The upgrader has answered the client.
 		c.log.Debug("gateway: websocket upgrade failed", "error", err)
 		c.stop()
-		<-c.done
+		<-c.w.done
 		return
 	}
 	c.log.Debug("gateway: client connected", "remoteAddr", r.RemoteAddr)
+	// Serve the connection on a goroutine of its own and return, so that
+	// net/http drops what it holds for the request: the request itself,
+	// its context and the connection's buffers. c holds a count in g.wg
+	// until its cleanup; the goroutine takes one more.
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		h.serveWS(c, t, ws)
+	}()
+}
+
+// serveWS serves an upgraded connection until it ends.
+func (h *wsHandler) serveWS(c *conn, t *wsTransport, ws *websocket.Conn) {
+	g := h.g
+	g.metrics.wsConns.Inc()
+	g.metrics.wsConnsTotal.Inc()
+	defer g.metrics.wsConns.Dec()
 	t.setWS(ws)
 	writerDone := make(chan struct{})
 	readDone := make(chan struct{})
@@ -77,7 +108,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	<-writerDone
 	_ = ws.Close()
 	c.stop()
-	<-c.done
+	<-c.w.done
 	c.log.Debug("gateway: client disconnected")
 }
 
@@ -174,13 +205,19 @@ func statusError(st int) *resprot.Error {
 }
 
 // wsTransport writes a connection's messages to its WebSocket. Messages
-// wait in out, a bounded queue drained by the one writer goroutine
-// (writeLoop); a client whose queue overflows is disconnected.
+// wait in out, a queue bounded by Config.WSSendQueue and drained by the one
+// writer goroutine (writeLoop); a client whose queue overflows is
+// disconnected. The queue is a slice rather than a buffered channel so
+// that an idle connection does not hold WSSendQueue empty slots.
 type wsTransport struct {
 	cfg     *Config
-	out     chan []byte
+	wake    chan struct{} // signals that out is not empty
 	closing chan struct{} // closed by close
 	killed  chan struct{} // closed by kill
+
+	outMu   sync.Mutex // protects out and pending
+	out     [][]byte
+	pending int // messages in out or in the batch being written
 
 	mu        sync.Mutex // protects the fields below
 	ws        *websocket.Conn
@@ -200,13 +237,37 @@ func (t *wsTransport) setWS(ws *websocket.Conn) {
 }
 
 func (t *wsTransport) send(msg []byte) bool {
-	select {
-	case t.out <- msg:
-		return true
-	default:
+	t.outMu.Lock()
+	if t.pending >= t.cfg.WSSendQueue {
+		t.outMu.Unlock()
 		t.kill()
 		return false
 	}
+	t.pending++
+	t.out = append(t.out, msg)
+	t.outMu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take is called by the writer with the batch it has written, and returns
+// the next one: the queued messages. The written batch, emptied, becomes
+// the new queue, so that the writer and the senders swap two slices.
+func (t *wsTransport) take(written [][]byte) [][]byte {
+	n := len(written)
+	clear(written)
+	if cap(written) > 64 {
+		written = nil // do not keep the memory of a burst
+	}
+	t.outMu.Lock()
+	t.pending -= n
+	q := t.out
+	t.out = written[:0]
+	t.outMu.Unlock()
+	return q
 }
 
 func (t *wsTransport) close(code int) {
@@ -269,13 +330,17 @@ func (t *wsTransport) writeLoop(readDone <-chan struct{}) {
 	ping := time.NewTicker(t.cfg.WSPingInterval)
 	defer ping.Stop()
 	deadline := func() time.Time { return time.Now().Add(t.cfg.WSWriteTimeout) }
+	var batch [][]byte
 	for {
 		select {
-		case msg := <-t.out:
-			_ = ws.SetWriteDeadline(deadline())
-			if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
-				_ = ws.NetConn().Close()
-				return
+		case <-t.wake:
+			batch = t.take(batch)
+			for _, msg := range batch {
+				_ = ws.SetWriteDeadline(deadline())
+				if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+					_ = ws.NetConn().Close()
+					return
+				}
 			}
 		case <-ping.C:
 			if err := ws.WriteControl(websocket.PingMessage, nil, deadline()); err != nil {
@@ -288,9 +353,9 @@ func (t *wsTransport) writeLoop(readDone <-chan struct{}) {
 			t.mu.Unlock()
 			// Flush what is queued, then say goodbye and give the client a
 			// moment to answer.
-			for n := len(t.out); n > 0; n-- {
+			for _, msg := range t.take(batch) {
 				_ = ws.SetWriteDeadline(deadline())
-				if ws.WriteMessage(websocket.TextMessage, <-t.out) != nil {
+				if ws.WriteMessage(websocket.TextMessage, msg) != nil {
 					break
 				}
 			}

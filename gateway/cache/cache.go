@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reskit/res/resprot"
@@ -75,6 +76,28 @@ type Event struct {
 	Data json.RawMessage
 	// Snapshot is the resource after the event.
 	Snapshot Snapshot
+
+	// encMu protects enc, the encodings made by Encoded.
+	encMu sync.Mutex
+	enc   map[string][]byte
+}
+
+// Encoded returns the encoding of the event stored under key, calling
+// encode to make it the first time, so that the subscribers the event is
+// delivered to can encode it once for all of them: encode must return the
+// same bytes for the same key. It is safe for concurrent use.
+func (ev *Event) Encoded(key string, encode func() []byte) []byte {
+	ev.encMu.Lock()
+	defer ev.encMu.Unlock()
+	if b, ok := ev.enc[key]; ok {
+		return b
+	}
+	b := encode()
+	if ev.enc == nil {
+		ev.enc = make(map[string][]byte, 1)
+	}
+	ev.enc[key] = b
+	return b
 }
 
 // Options configures a Cache.
@@ -99,6 +122,9 @@ type Cache struct {
 	log    *slog.Logger
 	delay  time.Duration
 	reset  *throttle
+
+	// Counters for Stats.
+	hits, misses, events atomic.Int64
 
 	// mu protects the fields below.
 	mu     sync.Mutex
@@ -153,6 +179,34 @@ func (c *Cache) Len() int {
 	return n
 }
 
+// Subscriptions returns the number of open subscriptions (Handles) to
+// cached resources.
+func (c *Cache) Subscriptions() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, es := range c.names {
+		es.mu.Lock()
+		n += es.count
+		es.mu.Unlock()
+	}
+	return n
+}
+
+// Stats are counters of what the cache did since it was made.
+type Stats struct {
+	// Hits counts subscriptions to a resource that was cached or already
+	// being fetched; Misses counts those that sent a get request.
+	Hits, Misses int64
+	// Events counts the events services sent for cached resources.
+	Events int64
+}
+
+// Stats returns the cache's counters.
+func (c *Cache) Stats() Stats {
+	return Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), Events: c.events.Load()}
+}
+
 // ErrClosed is the error given to subscribers of a closed Cache.
 var ErrClosed = errors.New("cache: closed")
 
@@ -190,7 +244,10 @@ func (c *Cache) Subscribe(rid string, s Subscriber) *Handle {
 	h.es = es
 	es.count++
 	r := es.lookup(query)
-	if r == nil {
+	if r != nil {
+		c.hits.Add(1)
+	} else {
+		c.misses.Add(1)
 		r = &resource{rawQuery: query, handles: make(map[*Handle]struct{})}
 		payload := []byte(`{}`)
 		if query != "" {
@@ -359,9 +416,9 @@ func (t *throttle) done() {
 // decodeResult decodes a service's response into its result, or returns
 // the error the response holds.
 func decodeResult(data []byte) (json.RawMessage, error) {
-	var r resprot.Response
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, resprot.InternalError(err)
+	r, err := resprot.ParseResponse(data)
+	if err != nil {
+		return nil, err
 	}
 	if r.Error != nil {
 		return nil, r.Error

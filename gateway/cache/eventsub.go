@@ -212,6 +212,7 @@ func (es *eventSub) sweep() {
 // onMessage handles a message on event.<name>.*.
 func (es *eventSub) onMessage(subject string, data []byte) {
 	ev := eventName(subject)
+	es.c.events.Add(1)
 	es.mu.Lock()
 	defer es.mu.Unlock()
 	if es.dead {

@@ -5,6 +5,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,19 +21,51 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// defaults returns the options with no flags, changed by f.
+func defaults(f func(o *options)) options {
+	o := options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", apiEncoding: "json", reqTimeout: 3000,
+		bufferSize: 8192, wsReadLimit: 1 << 20, logFormat: "text"}
+	if f != nil {
+		f(&o)
+	}
+	return o
+}
+
 func TestParseFlags(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
 		want options
 	}{
-		{"defaults", nil, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000}},
-		{"short", []string{"-n", "nats://x:1", "-i", "127.0.0.1", "-p", "9000", "-w", "/ws", "-a", "/rest", "-r", "5000", "-D"},
-			options{nats: "nats://x:1", addr: "127.0.0.1", port: 9000, wsPath: "/ws", apiPath: "/rest", reqTimeout: 5000, debug: true}},
-		{"long", []string{"--nats", "nats://x:1", "--port=9001", "--trace", "--wscompression", "--resetthrottle", "3"},
-			options{nats: "nats://x:1", addr: "0.0.0.0", port: 9001, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, trace: true, wsCompression: true, resetThrottle: 3}},
-		{"debug and trace", []string{"-DV"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, debug: true, trace: true}},
-		{"version", []string{"-v"}, options{addr: "0.0.0.0", port: 8080, wsPath: "/", apiPath: "/api/", reqTimeout: 3000, version: true}},
+		{"defaults", nil, defaults(nil)},
+		{"short", []string{"-n", "nats://x:1", "-i", "127.0.0.1", "-p", "9000", "-w", "/ws", "-a", "/rest", "-r", "5000", "-m", "9100", "-u", "a.b.c", "-t", "d.e.f", "-D"},
+			defaults(func(o *options) {
+				o.nats, o.addr, o.port, o.wsPath, o.apiPath, o.reqTimeout, o.metricsPort = "nats://x:1", "127.0.0.1", 9000, "/ws", "/rest", 5000, 9100
+				o.headAuth, o.wsHeadAuth, o.debug = "a.b.c", "d.e.f", true
+			})},
+		{"long", []string{"--nats", "nats://x:1", "--addr", "::1", "--port=9001", "--wspath", "/ws", "--apipath", "/rest", "--reqtimeout", "500",
+			"--metricsport", "9100", "--headauth", "a.b.c", "--wsheadauth", "d.e.f", "--trace", "--debug", "--wscompression", "--resetthrottle", "3", "--referencethrottle", "4"},
+			defaults(func(o *options) {
+				o.nats, o.addr, o.port, o.wsPath, o.apiPath, o.reqTimeout, o.metricsPort = "nats://x:1", "::1", 9001, "/ws", "/rest", 500, 9100
+				o.headAuth, o.wsHeadAuth, o.trace, o.debug, o.wsCompression, o.resetThrottle, o.refThrottle = "a.b.c", "d.e.f", true, true, true, 3, 4
+			})},
+		{"single dash long", []string{"-port", "9002", "-nats", "nats://y:2"}, defaults(func(o *options) { o.port, o.nats = 9002, "nats://y:2" })},
+		{"debug and trace", []string{"-DV"}, defaults(func(o *options) { o.debug, o.trace = true, true })},
+		{"short trace", []string{"-V"}, defaults(func(o *options) { o.trace = true })},
+		{"http api", []string{"--apiencoding", "jsonflat", "--putmethod", "set", "--deletemethod", "delete", "--patchmethod", "patch", "--alloworigin", "http://a.com;https://b.com", "--alloworigin", "http://c.com"},
+			defaults(func(o *options) {
+				o.apiEncoding, o.putMethod, o.deleteMethod, o.patchMethod = "jsonflat", "set", "delete", "patch"
+				o.allowOrigin = []string{"http://a.com", "https://b.com", "http://c.com"}
+			})},
+		{"security", []string{"--tls", "--tlscert", "c.pem", "--tlskey", "k.pem", "--creds", "u.creds", "--natscert", "nc.pem", "--natskey", "nk.pem", "--natsrootca", "ca1.pem", "--natsrootca", "ca2.pem"},
+			defaults(func(o *options) {
+				o.tls, o.tlsCert, o.tlsKey, o.creds, o.natsCert, o.natsKey = true, "c.pem", "k.pem", "u.creds", "nc.pem", "nk.pem"
+				o.natsRootCAs = []string{"ca1.pem", "ca2.pem"}
+			})},
+		{"limits and logs", []string{"--wsreadlimit", "4096", "--maxsubscriptions", "100", "--logformat", "json"},
+			defaults(func(o *options) { o.wsReadLimit, o.maxSubscriptions, o.logFormat = 4096, 100, "json" })},
+		{"version", []string{"-v"}, defaults(func(o *options) { o.version = true })},
+		{"long version", []string{"--version"}, defaults(func(o *options) { o.version = true })},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,7 +73,7 @@ func TestParseFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *got != tt.want {
+			if !reflect.DeepEqual(*got, tt.want) {
 				t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, *got, tt.want)
 			}
 		})
@@ -96,7 +132,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	var logs syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--nats", ns.URL(), "-i", "127.0.0.1", "-p", "0"}, io.Discard, &logs)
+		done <- run(ctx, []string{"--nats", ns.URL(), "-i", "127.0.0.1", "-p", strconv.Itoa(freePort(t))}, io.Discard, &logs)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(logs.String(), "resgateway started") {
@@ -108,5 +144,41 @@ func TestRunStopsOnCancel(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	// A missing file is written with the defaults.
+	o, err := parseFlags([]string{"-c", path, "-p", "9000"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.port != 9000 {
+		t.Errorf("port = %d, want 9000", o.port)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), `"requestTimeout": 3000`) {
+		t.Errorf("written config lacks the defaults:\n%s", data)
+	}
+	// The file sets what flags do not.
+	if err := os.WriteFile(path, []byte(`{"port":7000,"wsPath":"/ws","allowOrigin":"http://a.com;http://b.com","debug":true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err = parseFlags([]string{"--config", path, "-w", "/other"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.port != 7000 || o.wsPath != "/other" || !o.debug || !reflect.DeepEqual(o.allowOrigin, []string{"http://a.com", "http://b.com"}) {
+		t.Errorf("options %+v: want port 7000 from the file, wsPath /other from the flag, debug, two origins", *o)
+	}
+	if err := os.WriteFile(path, []byte(`{`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := parseFlags([]string{"-c", path}, io.Discard); err == nil {
+		t.Error("malformed config file accepted")
 	}
 }

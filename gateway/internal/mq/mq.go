@@ -47,6 +47,12 @@ type Options struct {
 	BufferSize int
 	// Logger receives trace logs of traffic. Default: slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is called once for every request when it ends:
+	// with the reply and the time it took, or with the error that ended
+	// it, including a request that could not be sent. It is called before
+	// the request's callback, on the goroutine that calls it, and must not
+	// block.
+	Observe func(subject string, d time.Duration, reply []byte, err error)
 }
 
 // Client wraps a NATS connection. It is safe for concurrent use.
@@ -54,6 +60,7 @@ type Client struct {
 	nc      *nats.Conn
 	log     *slog.Logger
 	timeout time.Duration
+	observe func(subject string, d time.Duration, reply []byte, err error)
 	ch      chan *nats.Msg
 	inbox   string // prefix of reply subjects: "_INBOX.<nuid>."
 	done    chan struct{}
@@ -72,6 +79,23 @@ type request struct {
 	subject string
 	cb      Callback
 	timer   *time.Timer
+	start   time.Time
+}
+
+// end calls the request's callback, after telling Observe.
+func (c *Client) end(r *request, data []byte, err error) {
+	if c.observe != nil {
+		c.observe(r.subject, time.Since(r.start), data, err)
+	}
+	r.cb(data, err)
+}
+
+// fail tells Observe about a request that could not be sent.
+func (c *Client) fail(subject string, err error) error {
+	if c.observe != nil {
+		c.observe(subject, 0, nil, err)
+	}
+	return err
 }
 
 // LevelTrace is the slog level of the traffic logs.
@@ -93,6 +117,7 @@ func New(nc *nats.Conn, opts Options) (*Client, error) {
 		nc:       nc,
 		log:      opts.Logger,
 		timeout:  opts.Timeout,
+		observe:  opts.Observe,
 		ch:       make(chan *nats.Msg, opts.BufferSize),
 		inbox:    nc.NewRespInbox(),
 		done:     make(chan struct{}),
@@ -133,7 +158,7 @@ func (c *Client) Close() {
 	<-c.stopped
 	for _, r := range reqs {
 		r.timer.Stop()
-		r.cb(nil, resprot.ErrServiceUnavailable)
+		c.end(r, nil, resprot.ErrServiceUnavailable)
 	}
 }
 
@@ -147,7 +172,7 @@ func (c *Client) FailPending(err error) {
 	c.mu.Unlock()
 	for _, r := range reqs {
 		r.timer.Stop()
-		r.cb(nil, err)
+		c.end(r, nil, err)
 	}
 }
 
@@ -193,24 +218,24 @@ func (c *Client) Request(subject string, payload []byte, timeout time.Duration, 
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return resprot.ErrServiceUnavailable
+		return c.fail(subject, resprot.ErrServiceUnavailable)
 	}
 	c.nextID++
 	reply := c.inbox + strconv.FormatUint(c.nextID, 36)
 	// PUB <subject> <reply> <size>\r\n
 	if len("PUB ")+len(subject)+1+len(reply)+1+len(strconv.Itoa(len(payload)))+2 > MaxControlLine {
 		c.mu.Unlock()
-		return resprot.ErrSubjectTooLong
+		return c.fail(subject, resprot.ErrSubjectTooLong)
 	}
 	if !c.nc.IsConnected() {
 		c.mu.Unlock()
-		return resprot.ErrServiceUnavailable
+		return c.fail(subject, resprot.ErrServiceUnavailable)
 	}
-	r := &request{subject: subject, cb: cb}
+	r := &request{subject: subject, cb: cb, start: time.Now()}
 	r.timer = time.AfterFunc(timeout, func() { c.expire(reply) })
 	c.reqs[reply] = r
 	c.mu.Unlock()
-	c.log.Log(context.Background(), LevelTrace, "<== request", "subject", subject, "payload", string(payload))
+	c.trace("<== request", subject, payload)
 	if err := c.nc.PublishRequest(subject, reply, payload); err != nil {
 		c.mu.Lock()
 		_, ok := c.reqs[reply]
@@ -219,7 +244,7 @@ func (c *Client) Request(subject string, payload []byte, timeout time.Duration, 
 		if ok {
 			r.timer.Stop()
 			c.log.Debug("mq: publish failed", "subject", subject, "error", err)
-			return resprot.ErrServiceUnavailable
+			return c.fail(subject, resprot.ErrServiceUnavailable)
 		}
 		// The timer won the race and already called cb.
 	}
@@ -233,7 +258,7 @@ func (c *Client) expire(reply string) {
 	c.mu.Unlock()
 	if ok {
 		c.log.Log(context.Background(), LevelTrace, "x== timeout", "subject", r.subject)
-		r.cb(nil, resprot.ErrTimeout)
+		c.end(r, nil, resprot.ErrTimeout)
 	}
 }
 
@@ -252,7 +277,7 @@ func (c *Client) dispatch() {
 			h := c.handlers[m.Sub]
 			c.mu.Unlock()
 			if h != nil {
-				c.log.Log(context.Background(), LevelTrace, "=>> event", "subject", m.Subject, "payload", string(m.Data))
+				c.trace("=>> event", m.Subject, m.Data)
 				h(m.Subject, m.Data)
 			}
 		}
@@ -271,59 +296,31 @@ func (c *Client) reply(m *nats.Msg) {
 		c.mu.Unlock()
 		r.timer.Stop()
 		c.log.Log(context.Background(), LevelTrace, "==> no responders", "subject", r.subject)
-		r.cb(nil, resprot.ErrNotFound)
+		c.end(r, nil, resprot.ErrNotFound)
 		return
 	}
-	if d, ok := preResponse(m.Data); ok {
+	if d, ok := resprot.ParsePreResponse(m.Data); ok {
 		// A pre-response: restart the timer with the new timeout.
 		if d > 0 {
 			r.timer.Reset(d)
 		}
 		c.mu.Unlock()
-		c.log.Log(context.Background(), LevelTrace, "==> pre-response", "subject", r.subject, "payload", string(m.Data))
+		c.trace("==> pre-response", r.subject, m.Data)
 		return
 	}
 	delete(c.reqs, m.Subject)
 	c.mu.Unlock()
 	r.timer.Stop()
-	c.log.Log(context.Background(), LevelTrace, "==> response", "subject", r.subject, "payload", string(m.Data))
-	r.cb(m.Data, nil)
+	c.trace("==> response", r.subject, m.Data)
+	c.end(r, m.Data, nil)
 }
 
-// preResponse reports whether data is a pre-response: a UTF-8 string of
-// key:"value" pairs that starts with a letter. It returns the timeout it
-// sets, or zero when it has none.
-func preResponse(data []byte) (time.Duration, bool) {
-	if len(data) == 0 {
-		return 0, false
+// trace logs a message and its payload at LevelTrace. It checks the level
+// first: the arguments of a log call are built before the logger can drop
+// it, which would copy every payload even with tracing off.
+func (c *Client) trace(msg, subject string, payload []byte) {
+	ctx := context.Background()
+	if c.log.Enabled(ctx, LevelTrace) {
+		c.log.Log(ctx, LevelTrace, msg, "subject", subject, "payload", string(payload))
 	}
-	if b := data[0]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z') {
-		return 0, false
-	}
-	var timeout time.Duration
-	s := string(data)
-	for s != "" {
-		s = strings.TrimLeft(s, " \t\r\n,")
-		i := strings.IndexByte(s, ':')
-		if i < 0 {
-			break
-		}
-		key := s[:i]
-		s = s[i+1:]
-		if len(s) == 0 || s[0] != '"' {
-			break
-		}
-		j := strings.IndexByte(s[1:], '"')
-		if j < 0 {
-			break
-		}
-		val := s[1 : j+1]
-		s = s[j+2:]
-		if key == "timeout" {
-			if ms, err := strconv.ParseInt(val, 10, 64); err == nil && ms > 0 {
-				timeout = time.Duration(ms) * time.Millisecond
-			}
-		}
-	}
-	return timeout, true
 }

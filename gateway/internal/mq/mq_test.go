@@ -19,6 +19,11 @@ const wait = 10 * time.Second
 
 func setup(t *testing.T, timeout time.Duration) (*Client, *nats.Conn) {
 	t.Helper()
+	return setupOpts(t, Options{Timeout: timeout})
+}
+
+func setupOpts(t *testing.T, opts Options) (*Client, *nats.Conn) {
+	t.Helper()
 	ns, err := natsembed.Start(natsembed.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +39,7 @@ func setup(t *testing.T, timeout time.Duration) (*Client, *nats.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sc.Close)
-	c, err := New(gc, Options{Timeout: timeout})
+	c, err := New(gc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,28 +152,5 @@ func TestOrderOfEventsAndReplies(t *testing.T) {
 		case <-time.After(wait):
 			t.Fatalf("missing %s", want)
 		}
-	}
-}
-
-func TestPreResponse(t *testing.T) {
-	tests := []struct {
-		in      string
-		ok      bool
-		timeout time.Duration
-	}{
-		{`timeout:"15000"`, true, 15 * time.Second},
-		{`timeout:"x"`, true, 0},
-		{`foo:"1" timeout:"10"`, true, 10 * time.Millisecond},
-		{`{"result":1}`, false, 0},
-		{``, false, 0},
-		{`"timeout"`, false, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			d, ok := preResponse([]byte(tt.in))
-			if ok != tt.ok || d != tt.timeout {
-				t.Errorf("preResponse(%q) = %v, %v; want %v, %v", tt.in, d, ok, tt.timeout, tt.ok)
-			}
-		})
 	}
 }
