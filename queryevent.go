@@ -68,7 +68,11 @@ func (s *Service) handleQueryRequest(qe *queryEvent, m *nats.Msg) {
 			}
 			e := newEncoder()
 			e.writeRaw(`{"result":`)
-			_ = e.writeValue(queryEventResult{Events: events})
+			if err := e.writeValue(queryEventResult{Events: events}); err != nil {
+				e.free()
+				_ = r.replyBadValue(fmt.Errorf("res: query events: %w", err))
+				return
+			}
 			_ = r.send(e)
 		}
 	})
