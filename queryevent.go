@@ -88,7 +88,9 @@ func (s *Service) startQueryEvent(res resource, cb func(QueryRequest)) error {
 
 	sub, err := conn.ChanSubscribe(qe.inbox, s.inCh)
 	if err == nil {
-		qe.sub = sub
+		s.mu.Lock()
+		qe.sub = sub // endQueryEvent reads it under mu
+		s.mu.Unlock()
 		data, _ := marshalJSON(resprot.QueryEvent{Subject: qe.inbox})
 		err = s.publish(resprot.EventSubject(res.rname, resprot.EventQuery), data)
 	}
@@ -101,8 +103,11 @@ func (s *Service) startQueryEvent(res resource, cb func(QueryRequest)) error {
 		}
 		return fmt.Errorf("res: query event: %w", err)
 	}
-	if s.queries[qe.inbox] == qe { // not ended by Shutdown meanwhile
+	if s.queries[qe.inbox] == qe {
 		qe.timer = time.AfterFunc(s.queryDuration, func() { s.endQueryEvent(qe) })
+	} else if sub != nil {
+		// Ended by Shutdown meanwhile, perhaps before qe.sub was set.
+		_ = sub.Unsubscribe()
 	}
 	return nil
 }
@@ -116,9 +121,10 @@ func (s *Service) endQueryEvent(qe *queryEvent) {
 		return
 	}
 	delete(s.queries, qe.inbox)
+	sub := qe.sub
 	s.mu.Unlock()
-	if qe.sub != nil {
-		_ = qe.sub.Unsubscribe()
+	if sub != nil {
+		_ = sub.Unsubscribe()
 	}
 	s.queue.add(qe.res.group, func() {
 		defer s.recoverCallback("QueryEvent", qe.res.rname)

@@ -44,9 +44,11 @@ func (s *Service) ListenAndServe(url string, opts ...nats.Option) error {
 	all = append(all,
 		nats.MaxReconnects(-1),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
-			s.logger.Warn("res: disconnected from NATS", "error", err)
-			if s.onDisconnect != nil {
-				s.onDisconnect(s)
+			if !nc.IsClosed() { // not closed on purpose, by Shutdown
+				s.logger.Warn("res: disconnected from NATS", "error", err)
+				if s.onDisconnect != nil {
+					s.onDisconnect(s)
+				}
 			}
 			if userDisconnect != nil {
 				userDisconnect(nc, err)

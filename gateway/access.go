@@ -72,8 +72,9 @@ func (c *conn) accessReply(e *accessEntry, data []byte, err error) {
 	if err == nil {
 		if r.Result == nil {
 			err = resprot.InternalError(errors.New("access response missing result"))
-		} else if e := json.Unmarshal(r.Result, &res); e != nil {
-			err = resprot.InternalError(e)
+		} else if jerr := json.Unmarshal(r.Result, &res); jerr != nil {
+			c.log.Error("gateway: invalid access response", "rid", c.realRID(e.rid), "error", jerr)
+			err = resprot.InternalError(jerr)
 		}
 	}
 	e.done = true

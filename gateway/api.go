@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/reskit/res/resprot"
 )
@@ -75,11 +76,15 @@ func (h *apiHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, resprot.ErrNotFound)
 		return
 	}
+	// The body must come within ReadTimeout; the reply may take longer.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(g.cfg.ReadTimeout))
 	params, err := readParams(w, r, h.maxBody())
 	if err != nil {
 		writeAPIError(w, err)
 		return
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	h.serve(w, r, func(a *apiRequest) { a.call(rid, method, params) })
 }
 

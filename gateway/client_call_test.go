@@ -12,6 +12,7 @@ import (
 // service protocol, "Call request", "Auth request", "Access request" (call).
 
 func TestCall(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		params     any
@@ -29,6 +30,7 @@ func TestCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "call.test.model.method", tt.params)
@@ -51,6 +53,7 @@ func TestCall(t *testing.T) {
 // The access result's call member lists the methods that may be called:
 // a comma-separated list, or "*" for all.
 func TestCallAccess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		access  any
@@ -70,6 +73,7 @@ func TestCallAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "call.test.model."+tt.method, nil)
@@ -87,9 +91,11 @@ func TestCallAccess(t *testing.T) {
 
 // An access error is sent to the client, and no call request is made.
 func TestCallAccessError(t *testing.T) {
+	t.Parallel()
 	custom := &resprot.Error{Code: "test.custom", Message: "Custom", Data: js(`{"x":1}`)}
 	for _, e := range []*resprot.Error{resprot.ErrAccessDenied, resprot.ErrNotFound, custom} {
 		t.Run(e.Code, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "call.test.model.method", nil)
@@ -102,9 +108,11 @@ func TestCallAccessError(t *testing.T) {
 
 // An error from the call request is passed to the client as it is.
 func TestCallError(t *testing.T) {
+	t.Parallel()
 	custom := &resprot.Error{Code: "test.custom", Message: "Custom {x}", Data: js(`{"x":1}`)}
 	for _, e := range []*resprot.Error{resprot.ErrMethodNotFound, resprot.ErrInvalidParams, resprot.ErrNotFound, resprot.ErrInternalError, custom} {
 		t.Run(e.Code, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "call.test.model.method", js(`{}`))
@@ -118,6 +126,7 @@ func TestCallError(t *testing.T) {
 // A token set by a connection token event is sent with later access and
 // call requests of that connection only.
 func TestCallWithToken(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	c2 := s.Connect(t)
@@ -157,6 +166,7 @@ func authenticate(t testing.TB, s *session, c *Client, token any, tid string) st
 
 // A call on a resource ID with a query carries the query.
 func TestCallWithQuery(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model?q=foo&n=1.method", js(`{"a":1}`))
@@ -171,6 +181,7 @@ func TestCallWithQuery(t *testing.T) {
 }
 
 func TestCallConnectionIDTag(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.{cid}.method", nil)
@@ -187,6 +198,7 @@ func TestCallConnectionIDTag(t *testing.T) {
 // A resource response to a call makes the client directly subscribe to
 // that resource, and sends it with the result.
 func TestCallResourceResponse(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.collection.create", js(`{"name":"new"}`))
@@ -207,6 +219,7 @@ func TestCallResourceResponse(t *testing.T) {
 // If the client may not get the resource of a resource response, the call
 // still succeeds and the access error is in the resource set.
 func TestCallResourceResponseAccessDenied(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.AutoRespond("get.test.model", result(model(testModel)))
 	c := s.Connect(t)
@@ -222,6 +235,7 @@ func TestCallResourceResponseAccessDenied(t *testing.T) {
 
 // A legacy client (no version request) gets a bare call result.
 func TestCallLegacyClient(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.ConnectLegacy(t)
 	creq := c.Send(t, "call.test.model.method", nil)
@@ -233,6 +247,7 @@ func TestCallLegacyClient(t *testing.T) {
 // The auth request carries the connection's HTTP context, needs no access
 // request, and its result is returned like a call result.
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Dial(t, http.Header{"X-Custom-Header": {"foo", "bar"}, "Cookie": {"session=abc"}})
 	c.Request(t, "version", js(`{"protocol":"1.2.3"}`)).AssertResult(t, js(`{"protocol":"1.2.3"}`))
@@ -263,9 +278,11 @@ func TestAuth(t *testing.T) {
 }
 
 func TestAuthError(t *testing.T) {
+	t.Parallel()
 	custom := &resprot.Error{Code: "test.badCredentials", Message: "Bad credentials"}
 	for _, e := range []*resprot.Error{resprot.ErrAccessDenied, resprot.ErrInvalidParams, custom} {
 		t.Run(e.Code, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "auth.test.login", nil)
@@ -276,6 +293,7 @@ func TestAuthError(t *testing.T) {
 }
 
 func TestAuthLegacyClient(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.ConnectLegacy(t)
 	creq := c.Send(t, "auth.test.login", nil)
@@ -286,6 +304,7 @@ func TestAuthLegacyClient(t *testing.T) {
 // "If a token event is triggered, it MUST be sent prior to sending the
 // response": the token is in effect for requests made after the response.
 func TestAuthTokenEvent(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "auth.test.login", js(`{"user":"jane"}`))
@@ -312,6 +331,7 @@ func TestAuthTokenEvent(t *testing.T) {
 }
 
 func TestAuthResourceResponse(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "auth.test.login", nil)
@@ -325,6 +345,7 @@ func TestAuthResourceResponse(t *testing.T) {
 }
 
 func TestAuthConnectionIDTag(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "auth.test.{cid}.login", nil)
@@ -337,6 +358,7 @@ func TestAuthConnectionIDTag(t *testing.T) {
 // Client protocol, "New request" (deprecated): new.<rid> becomes the call
 // method new, and the created resource is directly subscribed.
 func TestNew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		reply func(*Request)
@@ -347,6 +369,7 @@ func TestNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			s.AutoRespond("access.test.model.42", result(accessGranted))
 			c := s.ConnectLegacy(t)
@@ -361,6 +384,7 @@ func TestNew(t *testing.T) {
 }
 
 func TestNewError(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.ConnectLegacy(t)
 	creq := c.Send(t, "new.test.collection", js(`{"name":"x"}`))
@@ -372,6 +396,7 @@ func TestNewError(t *testing.T) {
 // Meta "SHOULD be ignored if isHttp is not set to true on the request": a
 // WebSocket call gets its result whatever status the meta holds.
 func TestCallMetaIgnoredOnWebSocket(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.method", nil)

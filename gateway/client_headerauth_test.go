@@ -12,6 +12,7 @@ import (
 // upgrade's headers and isHttp set, and a token the service sets with a
 // token event applies to the new connection.
 func TestWSHeaderAuth(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, func(c *gateway.Config) { c.WSHeaderAuth = "test.auth.header" })
 	got := make(chan *Request, 1)
 	s.AutoRespond("auth.test.auth.header", func(r *Request) {
@@ -48,6 +49,7 @@ func TestWSHeaderAuth(t *testing.T) {
 // A failing header auth request does not refuse the connection: the client
 // connects with no token.
 func TestWSHeaderAuthError(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, func(c *gateway.Config) { c.WSHeaderAuth = "test.auth.header" })
 	s.AutoRespond("auth.test.auth.header", errorReply(accessDenied))
 	c := s.Connect(t)

@@ -90,6 +90,7 @@ func awaitHTTP(t testing.TB, c *httpCall, status int) *httpCall {
 }
 
 func TestHTTPGetModel(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	hc := s.HTTPRequest(t, "GET", "/api/test/model", "")
 	s.serveHTTP(t, hc, map[string]func(*Request){
@@ -108,6 +109,7 @@ func TestHTTPGetModel(t *testing.T) {
 }
 
 func TestHTTPGetCollectionWithQuery(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	hc := s.HTTPRequest(t, "GET", "/api/test/collection?start=0", "")
 	s.serveHTTP(t, hc, map[string]func(*Request){
@@ -124,6 +126,7 @@ func TestHTTPGetCollectionWithQuery(t *testing.T) {
 }
 
 func TestHTTPGetErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		access func(*Request)
@@ -137,6 +140,7 @@ func TestHTTPGetErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			if tt.get == nil {
 				s.AutoRespond("get.test.model", result(model(testModel)))
@@ -153,6 +157,7 @@ func TestHTTPGetErrors(t *testing.T) {
 }
 
 func TestHTTPPostCall(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		body   string
@@ -167,6 +172,7 @@ func TestHTTPPostCall(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			hc := s.HTTPRequest(t, "POST", "/api/test/model/method", tt.body)
 			s.getHTTPRequest(t, hc, "access.test.model").AssertField(t, "isHttp", true).RespondSuccess(accessGranted)
@@ -187,7 +193,9 @@ func TestHTTPPostCall(t *testing.T) {
 }
 
 func TestHTTPPostErrors(t *testing.T) {
+	t.Parallel()
 	t.Run("call error", func(t *testing.T) {
+		t.Parallel()
 		s := newSession(t)
 		hc := s.HTTPRequest(t, "POST", "/api/test/model/method", `{}`)
 		s.getHTTPRequest(t, hc, "access.test.model").RespondSuccess(accessGranted)
@@ -195,6 +203,7 @@ func TestHTTPPostErrors(t *testing.T) {
 		assertJSON(t, "body", awaitHTTP(t, hc, http.StatusBadRequest).body, resprot.ErrInvalidParams)
 	})
 	t.Run("call not allowed", func(t *testing.T) {
+		t.Parallel()
 		s := newSession(t)
 		hc := s.HTTPRequest(t, "POST", "/api/test/model/method", `{}`)
 		s.getHTTPRequest(t, hc, "access.test.model").RespondSuccess(accessGetOnly)
@@ -203,6 +212,7 @@ func TestHTTPPostErrors(t *testing.T) {
 		s.AssertNoRequest(t)
 	})
 	t.Run("body not JSON", func(t *testing.T) {
+		t.Parallel()
 		s := newSession(t)
 		s.AutoRespond("access.test.model", result(accessGranted))
 		hc := s.HTTPRequest(t, "POST", "/api/test/model/method", `{not json`)
@@ -212,6 +222,7 @@ func TestHTTPPostErrors(t *testing.T) {
 
 // Meta: a call's meta status and headers apply to the HTTP response.
 func TestHTTPMeta(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	hc := s.HTTPRequest(t, "POST", "/api/test/model/method", `{}`)
 	s.getHTTPRequest(t, hc, "access.test.model").RespondSuccess(accessGranted)
@@ -227,6 +238,7 @@ func TestHTTPMeta(t *testing.T) {
 // Paths that do not map to a resource ID are not found, with no request
 // to any service.
 func TestHTTPInvalidPath(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	for _, p := range []string{"/api/", "/api/test.model", "/api/test//model", "/api/test/model/"} {
 		t.Run(p, func(t *testing.T) {

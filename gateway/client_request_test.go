@@ -13,6 +13,7 @@ import (
 
 // "Request object's method property MUST be a valid request method."
 func TestInvalidRequestMethod(t *testing.T) {
+	t.Parallel()
 	methods := []string{
 		"",
 		"foo",
@@ -59,6 +60,7 @@ func TestInvalidRequestMethod(t *testing.T) {
 
 // A request whose method is not a string is not a valid request.
 func TestInvalidRequestObject(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		msg  string
@@ -90,6 +92,7 @@ func TestInvalidRequestObject(t *testing.T) {
 // Malformed JSON gets a parse error with a null id or is dropped; either
 // way the connection stays usable.
 func TestMalformedJSON(t *testing.T) {
+	t.Parallel()
 	msgs := []string{
 		`not json`,
 		`{"id":1,"method":"version"`,
@@ -116,6 +119,7 @@ func TestMalformedJSON(t *testing.T) {
 // "Client notifications are NOT supported": a request without an id gets
 // no response and has no effect.
 func TestRequestWithoutID(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	c.WriteRaw(t, []byte(`{"method":"call.test.model.method","params":null}`))
@@ -134,6 +138,7 @@ func TestRequestWithoutID(t *testing.T) {
 // A client that sends many requests without waiting gets every response
 // with its id.
 func TestPipelinedRequests(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.AutoRespond("access.test.model", result(accessGranted))
 	s.AutoRespond("call.test.model.echo", func(r *Request) {

@@ -16,6 +16,7 @@ import (
 // connection is backed up, another client subscribing to the same resource
 // still receives every event, and new requests are still served.
 func TestSlowClientDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	slow := s.Connect(t)
 	subscribeModel(t, s, slow)
@@ -51,6 +52,7 @@ func TestSlowClientDoesNotBlockOthers(t *testing.T) {
 // A client that closes its connection in the middle of requests leaves the
 // gateway serving others.
 func TestClientDisconnectWhileRequestPending(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	c.Send(t, "subscribe.test.model", nil)
@@ -80,6 +82,7 @@ func TestClientDisconnectWhileRequestPending(t *testing.T) {
 // A service that never answers one resource does not stop the gateway from
 // serving another one at the same time.
 func TestUnansweredRequestDoesNotBlockOthers(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	hung := c.Send(t, "call.test.hung.method", nil)
@@ -103,6 +106,7 @@ func TestUnansweredRequestDoesNotBlockOthers(t *testing.T) {
 
 // Many clients subscribing to one resource all get its events.
 func TestManyClientsFanOut(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.AutoRespond("access.test.model", result(accessGranted))
 	s.AutoRespond("get.test.model", result(model(testModel)))

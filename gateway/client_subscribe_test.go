@@ -12,6 +12,7 @@ import (
 // "Access request" and "Get request".
 
 func TestSubscribeModel(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "subscribe.test.model", nil)
@@ -34,6 +35,7 @@ func TestSubscribeModel(t *testing.T) {
 }
 
 func TestSubscribeCollection(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeCollection(t, s, c)
@@ -41,6 +43,7 @@ func TestSubscribeCollection(t *testing.T) {
 
 // Each connection gets its own connection ID.
 func TestSubscribeConnectionIDsDiffer(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	cids := map[string]bool{}
 	for i := 0; i < 3; i++ {
@@ -61,6 +64,7 @@ func TestSubscribeConnectionIDsDiffer(t *testing.T) {
 // error. "Any error response will be treated as if the client has no access
 // to the resource."
 func TestSubscribeAccessDenied(t *testing.T) {
+	t.Parallel()
 	custom := &resprot.Error{Code: "test.custom", Message: "Custom error", Data: js(`{"foo":"bar"}`)}
 	tests := []struct {
 		name     string
@@ -76,6 +80,7 @@ func TestSubscribeAccessDenied(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			s.AutoRespond("get.test.model", result(model(testModel)))
 			c := s.Connect(t)
@@ -95,9 +100,11 @@ func TestSubscribeAccessDenied(t *testing.T) {
 
 // An error on the resource itself fails the request with that error.
 func TestSubscribeResourceErrors(t *testing.T) {
+	t.Parallel()
 	custom := &resprot.Error{Code: "test.custom", Message: "Custom error", Data: js(`[1,2]`)}
 	for _, e := range []*resprot.Error{resprot.ErrNotFound, resprot.ErrInvalidQuery, custom} {
 		t.Run(e.Code, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "subscribe.test.model", nil)
@@ -114,6 +121,7 @@ func TestSubscribeResourceErrors(t *testing.T) {
 // resource set; soft references are not followed; data values pass
 // through.
 func TestSubscribeReferences(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		rid  string
@@ -203,6 +211,7 @@ func TestSubscribeReferences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribe(t, s, c, tt.rid, accessGranted, tt.gets).AssertResult(t, js(tt.want))
@@ -214,9 +223,11 @@ func TestSubscribeReferences(t *testing.T) {
 // "Any resource reference that fails will not lead to an error response,
 // but the error will be added to the resource set errors."
 func TestSubscribeReferenceErrors(t *testing.T) {
+	t.Parallel()
 	custom := &resprot.Error{Code: "test.custom", Message: "Custom error"}
 	for _, e := range []*resprot.Error{resprot.ErrNotFound, resprot.ErrAccessDenied, custom} {
 		t.Run(e.Code, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "subscribe.test.parent", nil)
@@ -240,6 +251,7 @@ func TestSubscribeReferenceErrors(t *testing.T) {
 // Access is checked on the subscribed resource only: a referenced resource
 // is fetched with no access request of its own.
 func TestSubscribeReferencesNeedNoAccess(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -253,6 +265,7 @@ func TestSubscribeReferencesNeedNoAccess(t *testing.T) {
 // resources that contains any subscribed resource previously not subscribed
 // by the client."
 func TestSubscribeResourceSetHoldsOnlyNewResources(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -273,6 +286,7 @@ func TestSubscribeResourceSetHoldsOnlyNewResources(t *testing.T) {
 // Two clients subscribing to the same resource share the gateway's cache:
 // the second subscription makes an access request but no get request.
 func TestSubscribeCacheShared(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c1 := s.Connect(t)
 	subscribeModel(t, s, c1)
@@ -292,6 +306,7 @@ func TestSubscribeCacheShared(t *testing.T) {
 // Two clients subscribing at the same time, before the service answers,
 // cause one get request.
 func TestSubscribeConcurrentGetsShareOneRequest(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c1 := s.Connect(t)
 	c2 := s.Connect(t)
@@ -319,6 +334,7 @@ func TestSubscribeConcurrentGetsShareOneRequest(t *testing.T) {
 // A cached resource referenced by a newly subscribed one is not fetched
 // again.
 func TestSubscribeReferenceToCachedResource(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c1 := s.Connect(t)
 	subscribeModel(t, s, c1)
@@ -333,6 +349,7 @@ func TestSubscribeReferenceToCachedResource(t *testing.T) {
 // by the connection ID in requests to services, and events are sent to the
 // client with the tag.
 func TestSubscribeConnectionIDTag(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "subscribe.test.{cid}.model", nil)
@@ -362,6 +379,7 @@ func TestSubscribeConnectionIDTag(t *testing.T) {
 
 // A get result whose values are not proper RES values is an internal error.
 func TestSubscribeInvalidGetResult(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		result string
@@ -377,6 +395,7 @@ func TestSubscribeInvalidGetResult(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "subscribe.test.model", nil)
@@ -392,6 +411,7 @@ func TestSubscribeInvalidGetResult(t *testing.T) {
 // A get request keeps no subscription: the client gets the resource set and
 // no events afterwards.
 func TestGet(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "get.test.parent", nil)
@@ -410,6 +430,7 @@ func TestGet(t *testing.T) {
 }
 
 func TestGetNoEvents(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "get.test.model", nil)
@@ -432,6 +453,7 @@ func TestGetNoEvents(t *testing.T) {
 }
 
 func TestGetAccessDenied(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.AutoRespond("get.test.model", result(model(testModel)))
 	c := s.Connect(t)
@@ -441,6 +463,7 @@ func TestGetAccessDenied(t *testing.T) {
 }
 
 func TestGetError(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "get.test.model", nil)
@@ -452,6 +475,7 @@ func TestGetError(t *testing.T) {
 }
 
 func TestGetConnectionIDTag(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "get.test.{cid}", nil)

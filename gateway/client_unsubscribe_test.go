@@ -10,6 +10,7 @@ import (
 // Client protocol, "Unsubscribe request".
 
 func TestUnsubscribe(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -34,6 +35,7 @@ func TestUnsubscribe(t *testing.T) {
 // "An error response with code system.noSubscription will be sent if the
 // resource has no direct subscription."
 func TestUnsubscribeWithoutSubscription(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	c.Request(t, "unsubscribe.test.model", nil).AssertErrorCode(t, resprot.CodeNoSubscription)
@@ -43,6 +45,7 @@ func TestUnsubscribeWithoutSubscription(t *testing.T) {
 // A resource subscribed only indirectly, through a reference, has no direct
 // subscription to remove.
 func TestUnsubscribeIndirectOnly(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -59,6 +62,7 @@ func TestUnsubscribeIndirectOnly(t *testing.T) {
 // been removed; count removes several at once, and a count larger than the
 // number of direct subscriptions fails and changes nothing.
 func TestUnsubscribeCount(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		subscribes int
@@ -90,6 +94,7 @@ func TestUnsubscribeCount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -122,6 +127,7 @@ type unsubStep struct {
 
 // count "MUST be a number greater than 0".
 func TestUnsubscribeInvalidParams(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		params any
@@ -148,6 +154,7 @@ func TestUnsubscribeInvalidParams(t *testing.T) {
 // Unsubscribing a parent keeps a child that is directly subscribed, and
 // stops the parent's events.
 func TestUnsubscribeParentKeepsDirectChild(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -163,6 +170,7 @@ func TestUnsubscribeParentKeepsDirectChild(t *testing.T) {
 // Unsubscribing the direct subscription of a resource that is also
 // referenced by a subscribed parent keeps its events coming.
 func TestUnsubscribeChildKeptByParent(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -180,6 +188,7 @@ func TestUnsubscribeChildKeptByParent(t *testing.T) {
 // After a client unsubscribes and subscribes again, it gets the resource in
 // full again, since it was no longer subscribed in between.
 func TestResubscribeSendsResourceAgain(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -197,6 +206,7 @@ func TestResubscribeSendsResourceAgain(t *testing.T) {
 // goes, the whole cycle is unsubscribed, and subscribing again sends every
 // resource of it again.
 func TestUnsubscribeCycle(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.a", accessGranted, map[string]json.RawMessage{
@@ -215,6 +225,7 @@ func TestUnsubscribeCycle(t *testing.T) {
 // A reference removed and then added again sends the referenced resource
 // again, since the client was no longer subscribed to it in between.
 func TestReferenceRemovedAndAddedAgain(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -231,6 +242,7 @@ func TestReferenceRemovedAndAddedAgain(t *testing.T) {
 // A resource that stays subscribed through another path is not sent again
 // when a reference to it is added.
 func TestReferenceToResourceSubscribedElsewhere(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.a", accessGranted, map[string]json.RawMessage{

@@ -11,6 +11,7 @@ import (
 // client that sends none.
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		params  any
@@ -49,6 +50,7 @@ func TestVersion(t *testing.T) {
 // The protocol member is optional: the gateway answers with its version and
 // keeps assuming v1.1.x.
 func TestVersionWithoutProtocol(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		params any
@@ -73,6 +75,7 @@ func TestVersionWithoutProtocol(t *testing.T) {
 // and later get {"payload":...}, earlier versions and clients that sent no
 // version get the bare result.
 func TestVersionDecidesCallResultShape(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		version string // "" sends no version request

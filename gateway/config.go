@@ -110,9 +110,8 @@ type Config struct {
 	// WebSocket upgrades included, on the servers Start runs, so that a
 	// client that never finishes its headers is cut off. Default: 10s.
 	ReadHeaderTimeout time.Duration
-	// ReadTimeout bounds the reading of a whole HTTP API request, body
-	// included, on the servers Start runs. A WebSocket connection is
-	// bounded by WSPingInterval instead once upgraded. Default: 30s.
+	// ReadTimeout bounds the reading of the body of an HTTP API request.
+	// Default: 30s.
 	ReadTimeout time.Duration
 	// IdleTimeout is how long an idle keep-alive HTTP connection stays open
 	// on the servers Start runs. Default: 2m.

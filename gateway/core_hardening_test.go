@@ -52,7 +52,7 @@ func readUntilClosed(t testing.TB, ws *websocket.Conn) error {
 }
 
 func TestCoreWSPingDropsSilentClient(t *testing.T) {
-	e := newCoreEnv(t, gateway.Config{WSPingInterval: 50 * time.Millisecond})
+	e := newCoreEnv(t, gateway.Config{WSPingInterval: 500 * time.Millisecond})
 	good := e.dial() // answers pings while it reads
 	silent := e.rawDial()
 	silent.SetPingHandler(func(string) error { return nil }) // never answers
@@ -103,8 +103,8 @@ func TestCoreWSReadLimit(t *testing.T) {
 // stallClient subscribes a raw client to test.big and then stops reading
 // from it, while an event stream of large changes is published until the
 // gateway drops it. A normal client subscribed to the same resource must
-// get every event meanwhile. It returns the number of events sent.
-func stallClient(t *testing.T, e *metricsEnv) int {
+// get every event meanwhile.
+func stallClient(t *testing.T, e *metricsEnv) {
 	t.Helper()
 	good := e.dial()
 	subscribeOK(t, e.coreEnv, good, "test.big", func() { e.serveGet("test.big", `{"model":{"pad":""}}`) })
@@ -142,32 +142,32 @@ func stallClient(t *testing.T, e *metricsEnv) int {
 	}
 	e.expect(map[string]float64{"resgate_ws_current_connections": 2})
 	// Now slow reads nothing more. Publish 128 KiB events until the
-	// gateway drops it: socket buffers hold a few MiB at most.
+	// gateway drops it: socket buffers hold a few MiB at most. Each event
+	// waits for the good client to get the one before, so that only the
+	// slow client falls behind.
 	data := fmt.Sprintf(`{"pad":%q}`, strings.Repeat("x", 128<<10))
 	sent := 0
 	for sent < 800 {
 		e.publish("event.test.big.custom", data)
 		sent++
+		deadline := time.Now().Add(wait)
+		for goodEvents.Load() < int64(sent) {
+			if time.Now().After(deadline) {
+				t.Fatalf("good client got %d of %d events", goodEvents.Load(), sent)
+			}
+			time.Sleep(time.Millisecond)
+		}
 		if sent%4 == 0 && scrape(t, e.url)["resgate_ws_current_connections"] == 1 {
 			break
 		}
 	}
 	t.Logf("slow client dropped after %d events", sent)
 	e.expect(map[string]float64{"resgate_ws_current_connections": 1})
-	// The good client gets every event.
-	deadline := time.Now().Add(wait)
-	for goodEvents.Load() < int64(sent) {
-		if time.Now().After(deadline) {
-			t.Fatalf("good client got %d of %d events", goodEvents.Load(), sent)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return sent
 }
 
 func TestCoreWSWriteTimeoutDropsStalledClient(t *testing.T) {
 	// A queue long enough never to overflow: the write deadline acts.
-	e := newMetricsEnv(t, gateway.Config{WSWriteTimeout: 100 * time.Millisecond, WSSendQueue: 100000})
+	e := newMetricsEnv(t, gateway.Config{WSWriteTimeout: time.Second, WSSendQueue: 100000})
 	stallClient(t, e)
 	e.expect(map[string]float64{"resgate_ws_slow_clients_dropped_total": 0})
 }
@@ -175,7 +175,7 @@ func TestCoreWSWriteTimeoutDropsStalledClient(t *testing.T) {
 func TestCoreWSSendQueueDropsStalledClient(t *testing.T) {
 	// A write deadline too long to matter: the queue overflows first.
 	log, logs := captureLog(t)
-	e := newMetricsEnv(t, gateway.Config{WSWriteTimeout: time.Hour, WSSendQueue: 4, Logger: log})
+	e := newMetricsEnv(t, gateway.Config{WSWriteTimeout: time.Hour, WSSendQueue: 16, Logger: log})
 	stallClient(t, e)
 	e.expect(map[string]float64{"resgate_ws_slow_clients_dropped_total": 1})
 	if !strings.Contains(logs.String(), "client too slow") {
@@ -187,10 +187,11 @@ func TestCoreHTTPServerTimeouts(t *testing.T) {
 	e := newCoreEnv(t, gateway.Config{ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 300 * time.Millisecond})
 	tests := []struct {
 		name, request string
+		answer        string // the start of the answer, if any
 	}{
-		{"headers never end", "GET /api/test/m HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n"},
-		{"body never ends", "POST /api/test/m/do HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":"},
-		{"websocket upgrade never ends", "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"},
+		{"headers never end", "GET /api/test/m HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n", ""},
+		{"body never ends", "POST /api/test/m/do HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":", "HTTP/1.1 400 "},
+		{"websocket upgrade never ends", "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -205,10 +206,13 @@ func TestCoreHTTPServerTimeouts(t *testing.T) {
 			// The gateway answers with an error or hangs up; it does not
 			// wait for the rest.
 			_ = conn.SetReadDeadline(time.Now().Add(wait))
-			_, err = io.ReadAll(conn)
+			answer, err := io.ReadAll(conn)
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				t.Fatal("the gateway kept waiting for the client")
+			}
+			if !strings.HasPrefix(string(answer), tt.answer) {
+				t.Errorf("answer %q, want it to start with %q", answer, tt.answer)
 			}
 		})
 	}

@@ -219,7 +219,7 @@ func TestCoreMetricsCount(t *testing.T) {
 
 func TestCoreMetricsServiceFailures(t *testing.T) {
 	log, logs := captureLog(t)
-	e := newMetricsEnv(t, gateway.Config{RequestTimeout: 500 * time.Millisecond, Logger: log})
+	e := newMetricsEnv(t, gateway.Config{RequestTimeout: 2 * time.Second, Logger: log})
 	c := e.dial()
 
 	// A malformed access reply.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/reskit/res"
 	"github.com/reskit/res/resprot"
 )
@@ -195,7 +197,7 @@ func startLibrary(t testing.TB, natsURL string) *res.Service {
 
 	done := make(chan error, 1)
 	go func() {
-		done <- s.ListenAndServe(natsURL)
+		done <- s.ListenAndServe(natsURL, nats.Timeout(waitTimeout))
 	}()
 	select {
 	case <-serving:
@@ -223,6 +225,7 @@ const (
 )
 
 func TestE2ESubscribe(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c := s.Connect(t)
@@ -236,6 +239,7 @@ func TestE2ESubscribe(t *testing.T) {
 // A set call on a book sends a change event to every client subscribing to
 // it, directly or through the collection.
 func TestE2ESetChangeEvent(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c1 := s.Connect(t)
@@ -260,6 +264,7 @@ func TestE2ESetChangeEvent(t *testing.T) {
 // Adding and removing books sends add and remove events, with the new book
 // in the add event's resource set.
 func TestE2ECollectionAddRemove(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c1 := s.Connect(t)
@@ -309,6 +314,7 @@ func TestE2ECollectionAddRemove(t *testing.T) {
 // Access follows the token set by auth: denied before login, granted
 // after, and revoked with an unsubscribe event on logout.
 func TestE2EAccessAfterAuth(t *testing.T) {
+	t.Parallel()
 	s := newGatewaySession(t)
 	startLibrary(t, s.natsURL)
 	c := s.Connect(t)

@@ -209,7 +209,6 @@ func (g *Gateway) httpServer(h http.Handler, tlsConfig *tls.Config) *http.Server
 		Handler:           h,
 		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: g.cfg.ReadHeaderTimeout,
-		ReadTimeout:       g.cfg.ReadTimeout,
 		IdleTimeout:       g.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelDebug),
 	}

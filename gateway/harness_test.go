@@ -113,6 +113,9 @@ func startSession(t testing.TB, fake bool, opts []sessionOption) *session {
 		APIPath:        "/api/",
 		RequestTimeout: defaultRequestTimeout,
 		Logger:         testLogger(t),
+		// The gateway fails client requests until it has connected to NATS;
+		// give a loaded machine as long to connect as anything else.
+		NATSOptions: []nats.Option{nats.Timeout(waitTimeout)},
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -202,7 +205,7 @@ type service struct {
 
 func newService(t testing.TB, url string) *service {
 	t.Helper()
-	nc, err := nats.Connect(url, nats.Name("fake-service"))
+	nc, err := nats.Connect(url, nats.Name("fake-service"), nats.Timeout(waitTimeout))
 	if err != nil {
 		t.Fatalf("service connect: %v", err)
 	}

@@ -220,8 +220,10 @@ func replyCode(reply []byte, err error) (code string, malformed bool) {
 	}
 	var r struct {
 		Result   present `json:"result"`
-		Resource present `json:"resource"`
-		Error    *struct {
+		Resource *struct {
+			RID string `json:"rid"`
+		} `json:"resource"`
+		Error *struct {
 			Code string `json:"code"`
 		} `json:"error"`
 	}
@@ -233,7 +235,11 @@ func replyCode(reply []byte, err error) (code string, malformed bool) {
 			return resprot.CodeInternalError, true
 		}
 		return r.Error.Code, false
-	case !bool(r.Result) && !bool(r.Resource):
+	case r.Resource != nil:
+		if !resprot.IsValidRID(r.Resource.RID) {
+			return resprot.CodeInternalError, true
+		}
+	case !bool(r.Result):
 		return resprot.CodeInternalError, true
 	}
 	return "", false

@@ -16,6 +16,7 @@ func TestReplyCode(t *testing.T) {
 		{"result", `{"result":{"model":{}}}`, nil, "", false},
 		{"null result", `{"result":null}`, nil, "", false},
 		{"resource", `{"resource":{"rid":"a.b"}}`, nil, "", false},
+		{"invalid resource", `{"resource":{"rid":"a..b"}}`, nil, resprot.CodeInternalError, true},
 		{"error", `{"error":{"code":"system.notFound","message":"Not found"}}`, nil, resprot.CodeNotFound, false},
 		{"custom error", `{"error":{"code":"my.error","message":"x"}}`, nil, "my.error", false},
 		{"error without code", `{"error":{"message":"x"}}`, nil, resprot.CodeInternalError, true},

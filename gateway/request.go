@@ -10,8 +10,9 @@ import (
 	"github.com/reskit/res/resprot"
 )
 
-// handleMessage handles one message from the client. Messages that are not
-// requests, or have no id, are dropped.
+// handleMessage handles one message from the client, read at start. A
+// message that is not a JSON object gets a system.invalidRequest error
+// with a null id; a request without id is dropped, as Resgate does.
 func (c *conn) handleMessage(data []byte, start time.Time) {
 	req, err := parseRequest(data)
 	if resprot.IsNull(req.ID) {
@@ -71,6 +72,7 @@ func (c *conn) handleMessage(data []byte, start time.Time) {
 		}
 		return
 	}
+	c.log.Debug("gateway: invalid client request", "method", req.Method)
 	c.replyError(id, resprot.ErrInvalidRequest)
 }
 

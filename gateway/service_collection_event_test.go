@@ -12,6 +12,7 @@ import (
 // client protocol, the same events. test.collection is ["foo",42,true,null].
 
 func TestAddEvent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		event string
@@ -26,6 +27,7 @@ func TestAddEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeCollection(t, s, c)
@@ -38,6 +40,7 @@ func TestAddEvent(t *testing.T) {
 }
 
 func TestRemoveEvent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		idx   int
@@ -49,6 +52,7 @@ func TestRemoveEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeCollection(t, s, c)
@@ -72,6 +76,7 @@ func assertCachedCollection(t testing.TB, s *session, want string) {
 // An added reference makes a new indirect subscription, sent with the add
 // event.
 func TestAddEventWithReference(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		reply func(*Request)
@@ -83,6 +88,7 @@ func TestAddEventWithReference(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeCollection(t, s, c)
@@ -96,6 +102,7 @@ func TestAddEventWithReference(t *testing.T) {
 // The example of the client protocol: a reference added to a collection of
 // users carries the user model.
 func TestAddEventSpecExample(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	var users []string
@@ -120,6 +127,7 @@ func TestAddEventSpecExample(t *testing.T) {
 
 // A removed reference ends the indirect subscription.
 func TestRemoveEventRemovesReference(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.list", accessGranted, map[string]json.RawMessage{
@@ -141,6 +149,7 @@ func TestRemoveEventRemovesReference(t *testing.T) {
 // is zero or greater and less than [or equal to] the length") are dropped,
 // and so are add and remove events on a model.
 func TestCollectionEventOutOfRange(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		event   string
@@ -156,6 +165,7 @@ func TestCollectionEventOutOfRange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeCollection(t, s, c)
@@ -167,11 +177,13 @@ func TestCollectionEventOutOfRange(t *testing.T) {
 }
 
 func TestCollectionEventOnModel(t *testing.T) {
+	t.Parallel()
 	for _, ev := range []struct{ name, payload string }{
 		{"add", `{"idx":0,"value":"x"}`},
 		{"remove", `{"idx":0}`},
 	} {
 		t.Run(ev.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -183,6 +195,7 @@ func TestCollectionEventOnModel(t *testing.T) {
 
 // A sequence of events is applied in order.
 func TestCollectionEventSequence(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeCollection(t, s, c)

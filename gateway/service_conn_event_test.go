@@ -16,6 +16,7 @@ import (
 // A token event outside an auth request is applied when the gateway gets
 // it; later access requests carry the token.
 func TestTokenEvent(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	cid := connectionID(t, s, c)
@@ -32,6 +33,7 @@ func TestTokenEvent(t *testing.T) {
 
 // A token event for an unknown connection is ignored.
 func TestTokenEventUnknownConnection(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	s.TokenEvent(t, "nosuchcid", js(`"x"`), "")
@@ -87,6 +89,7 @@ func waitForToken(t testing.TB, s *session, c *Client, want json.RawMessage) {
 // using the old token": the gateway checks access again for every
 // subscription, with the new token.
 func TestTokenChangeRechecksAccess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		newToken json.RawMessage
@@ -97,6 +100,7 @@ func TestTokenChangeRechecksAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			cid := authenticate(t, s, c, js(`{"user":"jane"}`), "")
@@ -122,6 +126,7 @@ func TestTokenChangeRechecksAccess(t *testing.T) {
 // When access is still granted after a token change, the subscription
 // stays.
 func TestTokenChangeAccessStillGranted(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	cid := authenticate(t, s, c, js(`"a"`), "")
@@ -135,6 +140,7 @@ func TestTokenChangeAccessStillGranted(t *testing.T) {
 // for each connection with a token matching any of the token IDs. The auth
 // request should not contain any params."
 func TestTokenReset(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		tids []string
@@ -148,6 +154,7 @@ func TestTokenReset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			tids := []string{"t1", "t2", "t3", "t3", ""}
 			cids := make(map[string]int)
@@ -187,6 +194,7 @@ func TestTokenReset(t *testing.T) {
 
 // The auth request of a token reset can go to any subject.
 func TestTokenResetCustomSubject(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.Listen(t, "_TOKEN.renew")
 	c := s.Connect(t)
@@ -202,6 +210,7 @@ func TestTokenResetCustomSubject(t *testing.T) {
 
 // A token event from a token reset's auth request replaces the token.
 func TestTokenResetRenewsToken(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	cid := authenticate(t, s, c, js(`"old"`), "tid1")

@@ -11,6 +11,7 @@ import (
 // event".
 
 func TestChangeEvent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		values string // values sent by the service
@@ -34,6 +35,7 @@ func TestChangeEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -47,6 +49,7 @@ func TestChangeEvent(t *testing.T) {
 
 // A change event that changes nothing is not sent to the client.
 func TestChangeEventWithNoChange(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		values string
@@ -58,6 +61,7 @@ func TestChangeEventWithNoChange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -70,6 +74,7 @@ func TestChangeEventWithNoChange(t *testing.T) {
 // The gateway applies change events to its cache: a client subscribing
 // later gets the changed model without a new get request.
 func TestChangeEventUpdatesCache(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -92,6 +97,7 @@ func TestChangeEventUpdatesCache(t *testing.T) {
 // resource references previously not subscribed": the referenced resource
 // is fetched and sent with the event.
 func TestChangeEventAddsReference(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		gets map[string]func(*Request)
@@ -115,6 +121,7 @@ func TestChangeEventAddsReference(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -129,6 +136,7 @@ func TestChangeEventAddsReference(t *testing.T) {
 // A reference to a resource the client already has is sent without the
 // resource.
 func TestChangeEventAddsReferenceAlreadySent(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -141,8 +149,10 @@ func TestChangeEventAddsReferenceAlreadySent(t *testing.T) {
 // A reference removed by a change event ends the indirect subscription: the
 // client no longer gets the child's events.
 func TestChangeEventRemovesReference(t *testing.T) {
+	t.Parallel()
 	for _, newValue := range []string{`null`, `{"action":"delete"}`, `"text"`} {
 		t.Run(newValue, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -167,6 +177,7 @@ func TestChangeEventRemovesReference(t *testing.T) {
 
 // A reference that changes from soft to hard is followed.
 func TestChangeEventSoftToHardReference(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -180,6 +191,7 @@ func TestChangeEventSoftToHardReference(t *testing.T) {
 // "Change events are only sent on models": a change event on a collection
 // is dropped.
 func TestChangeEventOnCollection(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeCollection(t, s, c)
@@ -190,6 +202,7 @@ func TestChangeEventOnCollection(t *testing.T) {
 // Change events with an invalid payload are dropped, and the resource keeps
 // working.
 func TestChangeEventInvalid(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		payload string
@@ -201,6 +214,7 @@ func TestChangeEventInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)

@@ -46,6 +46,7 @@ func subscribeQuery(t testing.TB, s *session, c *Client, q querySub) {
 }
 
 func TestQuerySubscribe(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeQuery(t, s, c, querySub{name: "test.model", query: "q=foo&limit=10", norm: "limit=10&q=foo", value: testModel, model: true})
@@ -57,6 +58,7 @@ func TestQuerySubscribe(t *testing.T) {
 }
 
 func TestQuerySubscribeCollection(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeQuery(t, s, c, querySub{name: "test.collection", query: "start=0", norm: "start=0", value: testCollection})
@@ -64,6 +66,7 @@ func TestQuerySubscribeCollection(t *testing.T) {
 
 // Different queries on one name are different resources, each fetched.
 func TestQueryDifferentQueries(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeQuery(t, s, c, querySub{name: "test.model", query: "q=foo", norm: "q=foo", value: `{"q":"foo"}`, model: true})
@@ -73,6 +76,7 @@ func TestQueryDifferentQueries(t *testing.T) {
 // A query resource is cached under its normalized query: the same query,
 // or its normalized form, is served from the cache.
 func TestQueryNormalizedSharesCache(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c1 := s.Connect(t)
 	subscribeQuery(t, s, c1, querySub{name: "test.model", query: "b=2&a=1", norm: "a=1&b=2", value: testModel, model: true})
@@ -88,6 +92,7 @@ func TestQueryNormalizedSharesCache(t *testing.T) {
 // query to the event's subject, once per normalized query, and apply the
 // events of the reply.
 func TestQueryEventEvents(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.Listen(t, "_QUERY.1")
 	c := s.Connect(t)
@@ -120,6 +125,7 @@ func keys(m map[string]*Event) []string {
 
 // Each normalized query gets its own query request.
 func TestQueryEventSeveralQueries(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.Listen(t, "_QUERY.2")
 	c := s.Connect(t)
@@ -154,7 +160,9 @@ func TestQueryEventSeveralQueries(t *testing.T) {
 // The reply may hold the whole new model or collection instead of events;
 // the gateway diffs it into events.
 func TestQueryEventFullReply(t *testing.T) {
+	t.Parallel()
 	t.Run("model", func(t *testing.T) {
+		t.Parallel()
 		s := newSession(t)
 		s.Listen(t, "_QUERY.3")
 		c := s.Connect(t)
@@ -164,6 +172,7 @@ func TestQueryEventFullReply(t *testing.T) {
 		c.AssertEvent(t, "test.model?q=1.change", js(`{"values":{"name":"bar","ok":{"action":"delete"}}}`))
 	})
 	t.Run("collection", func(t *testing.T) {
+		t.Parallel()
 		s := newSession(t)
 		s.Listen(t, "_QUERY.4")
 		c := s.Connect(t)
@@ -176,8 +185,10 @@ func TestQueryEventFullReply(t *testing.T) {
 
 // An empty reply changes nothing.
 func TestQueryEventNoChange(t *testing.T) {
+	t.Parallel()
 	for _, reply := range []string{`{}`, `{"events":[]}`} {
 		t.Run(reply, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			s.Listen(t, "_QUERY.5")
 			c := s.Connect(t)
@@ -192,6 +203,7 @@ func TestQueryEventNoChange(t *testing.T) {
 // A query request answered with system.notFound deletes the query
 // resource.
 func TestQueryEventNotFound(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.Listen(t, "_QUERY.6")
 	c := s.Connect(t)
@@ -203,6 +215,7 @@ func TestQueryEventNotFound(t *testing.T) {
 
 // The changes of a query reply update the cache.
 func TestQueryEventUpdatesCache(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.Listen(t, "_QUERY.7")
 	c := s.Connect(t)
@@ -217,6 +230,7 @@ func TestQueryEventUpdatesCache(t *testing.T) {
 
 // A query event on a resource with no query subscription sends nothing.
 func TestQueryEventWithoutQuerySubscription(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.Listen(t, "_QUERY.8")
 	c := s.Connect(t)
@@ -230,6 +244,7 @@ func TestQueryEventWithoutQuerySubscription(t *testing.T) {
 // the service ignores the query: the resource is the plain one, and events
 // on it reach the client under the client's resource ID.
 func TestQueryIgnoredByService(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "subscribe.test.model?q=foo", nil)
@@ -245,6 +260,7 @@ func TestQueryIgnoredByService(t *testing.T) {
 // "The normalized query will be used by the gateway ... in get requests
 // triggered by a system reset event."
 func TestQuerySystemReset(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeQuery(t, s, c, querySub{name: "test.model", query: "b=2&a=1", norm: "a=1&b=2", value: testModel, model: true})
@@ -257,6 +273,7 @@ func TestQuerySystemReset(t *testing.T) {
 
 // Unsubscribing a query resource uses the client's resource ID.
 func TestQueryUnsubscribe(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeQuery(t, s, c, querySub{name: "test.model", query: "q=1", norm: "q=1", value: testModel, model: true})

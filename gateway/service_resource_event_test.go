@@ -13,6 +13,7 @@ import (
 // "Payload is defined by the service, and will be passed to the client
 // without alteration."
 func TestCustomEvent(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		payload any // nil publishes an empty message
@@ -26,6 +27,7 @@ func TestCustomEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -38,6 +40,7 @@ func TestCustomEvent(t *testing.T) {
 // Custom events reach clients subscribing directly or indirectly, on
 // models and collections.
 func TestCustomEventOnIndirectResource(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -50,6 +53,7 @@ func TestCustomEventOnIndirectResource(t *testing.T) {
 
 // Events on a resource the client does not subscribe to are not sent to it.
 func TestEventOnUnsubscribedResource(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -62,6 +66,7 @@ func TestEventOnUnsubscribedResource(t *testing.T) {
 // Service events are not forwarded as they are: reaccess and query events
 // are for the gateway.
 func TestGatewayEventsNotForwarded(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -74,6 +79,7 @@ func TestGatewayEventsNotForwarded(t *testing.T) {
 // Delete event: the client gets delete, then an unsubscribe event with
 // reason system.deleted, and no more events on the resource.
 func TestDeleteEvent(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -98,6 +104,7 @@ func TestDeleteEvent(t *testing.T) {
 
 // A deleted resource leaves the cache: the next subscriber makes a new get.
 func TestDeleteEventEvictsCache(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -116,6 +123,7 @@ func TestDeleteEventEvictsCache(t *testing.T) {
 // A delete event reaches a client that subscribes indirectly, without an
 // unsubscribe event, since it had no direct subscription.
 func TestDeleteEventIndirect(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -130,6 +138,7 @@ func TestDeleteEventIndirect(t *testing.T) {
 // Reaccess: the gateway asks for access again for each direct subscription
 // and, when it is denied, sends an unsubscribe event with the reason.
 func TestReaccessEventDenied(t *testing.T) {
+	t.Parallel()
 	custom := &resprot.Error{Code: "test.banned", Message: "Banned"}
 	tests := []struct {
 		name   string
@@ -142,6 +151,7 @@ func TestReaccessEventDenied(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -175,6 +185,7 @@ func assertReasonCode(t testing.TB, ev *Event, code string) {
 
 // When access is still granted, nothing is sent to the client.
 func TestReaccessEventGranted(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -186,6 +197,7 @@ func TestReaccessEventGranted(t *testing.T) {
 // Each connection with a direct subscription gets its own access request,
 // and only the one denied access is unsubscribed.
 func TestReaccessEventTwoClients(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c1 := s.Connect(t)
 	cid1 := subscribeCID(t, s, c1, "test.model", map[string]func(*Request){"get.test.model": result(model(testModel))})
@@ -237,6 +249,7 @@ func subscribeCID(t testing.TB, s *session, c *Client, rid string, gets map[stri
 // A resource referenced by another one stays indirectly subscribed after
 // its direct subscription loses access.
 func TestReaccessEventKeepsIndirectSubscription(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
@@ -257,6 +270,7 @@ func TestReaccessEventKeepsIndirectSubscription(t *testing.T) {
 // "It will invalidate any previous access response received for the
 // resource": after a reaccess event, a call uses the new access result.
 func TestReaccessEventInvalidatesCallAccess(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	s.AutoRespond("access.test.model", result(accessGranted))

@@ -11,9 +11,16 @@ import (
 // Service protocol, "Response" and "Pre-response", and the gateway's
 // handling of services that do not answer, are missing, or answer badly.
 
+// shortRequestTimeout is the gateway's request timeout in tests that wait
+// for a request to time out. Such a test must still answer every other
+// request within it, so it leaves room for a loaded machine: 500ms was
+// seen to run out.
+const shortRequestTimeout = 2 * time.Second
+
 // A request the service does not answer fails with system.timeout, and the
 // gateway keeps serving.
 func TestRequestTimeout(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		run  func(t *testing.T, s *session, c *Client)
@@ -46,7 +53,8 @@ func TestRequestTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSession(t, withRequestTimeout(500*time.Millisecond))
+			t.Parallel()
+			s := newSession(t, withRequestTimeout(shortRequestTimeout))
 			c := s.Connect(t)
 			tt.run(t, s, c)
 
@@ -64,7 +72,8 @@ func TestRequestTimeout(t *testing.T) {
 
 // A timed-out get is not cached: the next subscriber makes a new get.
 func TestRequestTimeoutNotCached(t *testing.T) {
-	s := newSession(t, withRequestTimeout(500*time.Millisecond))
+	t.Parallel()
+	s := newSession(t, withRequestTimeout(shortRequestTimeout))
 	c := s.Connect(t)
 	creq := c.Send(t, "subscribe.test.model", nil)
 	s.Serve(t, map[string]func(*Request){
@@ -78,7 +87,8 @@ func TestRequestTimeoutNotCached(t *testing.T) {
 // "Sets the request timeout. The value is the new timeout in milliseconds
 // calculated from when the requester receives the pre-response."
 func TestPreResponseExtendsTimeout(t *testing.T) {
-	s := newSession(t, withRequestTimeout(2*time.Second))
+	t.Parallel()
+	s := newSession(t, withRequestTimeout(shortRequestTimeout))
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.slow", nil)
 	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
@@ -98,6 +108,7 @@ func TestPreResponseExtendsTimeout(t *testing.T) {
 // A pre-response may also shorten the wait, and the request then times out
 // after the new timeout.
 func TestPreResponseShortensTimeout(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(time.Minute))
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.slow", nil)
@@ -109,6 +120,7 @@ func TestPreResponseShortensTimeout(t *testing.T) {
 // A request with no service listening fails with system.notFound (NATS
 // reports that no one responds), without waiting for the timeout.
 func TestNoResponders(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(time.Minute))
 	s.StopListening(t, "call.>")
 	c := s.Connect(t)
@@ -124,6 +136,7 @@ func TestNoResponders(t *testing.T) {
 
 // A reply that is not a valid response gives system.internalError.
 func TestMalformedResponse(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		reply string
@@ -136,6 +149,7 @@ func TestMalformedResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("call "+tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "call.test.model.method", nil)
@@ -144,6 +158,7 @@ func TestMalformedResponse(t *testing.T) {
 			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
 		})
 		t.Run("get "+tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			creq := c.Send(t, "subscribe.test.model", nil)
@@ -158,6 +173,7 @@ func TestMalformedResponse(t *testing.T) {
 
 // A malformed access reply means no access; the client gets an error.
 func TestMalformedAccessResponse(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	s.AutoRespond("get.test.model", result(model(testModel)))
 	c := s.Connect(t)
@@ -171,6 +187,7 @@ func TestMalformedAccessResponse(t *testing.T) {
 
 // A resource response to a call must hold a valid resource ID.
 func TestCallResourceResponseInvalidRID(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.method", nil)
@@ -182,6 +199,7 @@ func TestCallResourceResponseInvalidRID(t *testing.T) {
 // "Several pre-responses": each one restarts the timer; the final response
 // is the first that is not a pre-response.
 func TestSeveralPreResponses(t *testing.T) {
+	t.Parallel()
 	s := newSession(t, withRequestTimeout(time.Minute))
 	c := s.Connect(t)
 	creq := c.Send(t, "call.test.model.slow", nil)

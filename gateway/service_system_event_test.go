@@ -13,6 +13,7 @@ import (
 // new get request to get an up-to-date version", and clients get events
 // describing the difference.
 func TestSystemResetModel(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		model string
@@ -26,6 +27,7 @@ func TestSystemResetModel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -43,6 +45,7 @@ func TestSystemResetModel(t *testing.T) {
 // A reset collection is diffed into add and remove events; applied to the
 // old collection in order they give the new one.
 func TestSystemResetCollection(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		after string
@@ -56,6 +59,7 @@ func TestSystemResetCollection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeCollection(t, s, c)
@@ -121,6 +125,7 @@ func sameValues(t testing.TB, a, b []json.RawMessage) bool {
 
 // Patterns: "*" matches one part, ">" one or more parts at the end.
 func TestSystemResetPatterns(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		pattern string
 		match   bool
@@ -138,6 +143,7 @@ func TestSystemResetPatterns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pattern, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -159,6 +165,7 @@ func TestSystemResetPatterns(t *testing.T) {
 // Resources of all subscribed clients and all matching names are
 // refetched, each once.
 func TestSystemResetSeveralResources(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c1 := s.Connect(t)
 	subscribeModel(t, s, c1)
@@ -178,6 +185,7 @@ func TestSystemResetSeveralResources(t *testing.T) {
 
 // A reset get answered with system.notFound deletes the resource.
 func TestSystemResetNotFound(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -189,6 +197,7 @@ func TestSystemResetNotFound(t *testing.T) {
 // A reset get answered with another error leaves the cached resource as it
 // was.
 func TestSystemResetOtherError(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -201,6 +210,7 @@ func TestSystemResetOtherError(t *testing.T) {
 
 // A resource that is not cached is not fetched.
 func TestSystemResetUncached(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
@@ -213,6 +223,7 @@ func TestSystemResetUncached(t *testing.T) {
 // "Any gateway with clients subscribing to a matching resource should send
 // new access requests for each client subscription."
 func TestSystemResetAccess(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		reply  func(*Request)
@@ -223,6 +234,7 @@ func TestSystemResetAccess(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
 			subscribeModel(t, s, c)
@@ -239,6 +251,7 @@ func TestSystemResetAccess(t *testing.T) {
 
 // The example payload of the spec: resources and access at once.
 func TestSystemResetSpecExample(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribe(t, s, c, "userService.users", accessGranted, map[string]json.RawMessage{
@@ -260,6 +273,7 @@ func TestSystemResetSpecExample(t *testing.T) {
 // An event that arrives while a reset's get request is pending must not be
 // lost or applied twice: the client ends up with the service's state.
 func TestSystemResetWithEventDuringGet(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeCollection(t, s, c)

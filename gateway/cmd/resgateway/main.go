@@ -276,11 +276,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	port := o.port
 	if port == 0 {
-		// As Resgate: port 0 is the scheme's default port.
-		port = 80
-		if o.tls {
-			port = 443
-		}
+		// As Resgate's command: a port of 0 is the default one.
+		port = 8080
 	}
 	var natsOpts []nats.Option
 	if o.creds != "" {
