@@ -21,8 +21,9 @@ import (
 // are queued by a timer, so an idle connection has no goroutine but its
 // reader.
 //
-// One writer at a time, as gorilla/websocket requires: writing is set
-// while a goroutine writes, and only that goroutine clears it. The frames
+// The reader may write a reply itself when nothing else is being written
+// (sendNow). One writer at a time, as gorilla/websocket requires: writing
+// is set while a goroutine writes, and only that goroutine clears it. The frames
 // gorilla writes from the reader goroutine (pongs, and the close frame
 // that answers the client's) cannot interleave with ours: each is one
 // Write call, which net.Conn and tls.Conn keep whole.
@@ -87,6 +88,31 @@ func (t *wsTransport) send(msg []byte) bool {
 	t.pending++
 	t.out = append(t.out, msg)
 	t.startWriter()
+	t.mu.Unlock()
+	return true
+}
+
+// sendNow implements directSender: when nothing is queued or being
+// written, msg is written on the calling goroutine (the reader's).
+func (t *wsTransport) sendNow(msg []byte) bool {
+	t.mu.Lock()
+	if t.writing || len(t.out) > 0 || t.ws == nil || t.ended || t.isKilled || t.closing {
+		t.mu.Unlock()
+		return t.send(msg)
+	}
+	t.writing = true
+	t.pending++
+	ws := t.ws
+	t.mu.Unlock()
+	err := t.writeMessages(ws, [][]byte{msg})
+	t.mu.Lock()
+	t.pending--
+	t.writing = false
+	if err != nil {
+		_ = ws.NetConn().Close()
+	} else {
+		t.startWriter() // for what was queued meanwhile
+	}
 	t.mu.Unlock()
 	return true
 }
