@@ -2,7 +2,6 @@ package res
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -411,7 +410,7 @@ func (s *Service) handleRequest(r *Request) {
 	data := r.data
 	r.data = nil
 	if len(data) > 0 {
-		if err := json.Unmarshal(data, &r.req); err != nil {
+		if err := decodeRequest(data, &r.req); err != nil {
 			s.logError(fmt.Errorf("res: malformed request payload: %w", err), "subject", r.subject())
 			_ = r.sendError(&Error{Code: CodeInternalError, Message: "Internal error: malformed request payload"})
 			return
