@@ -10,6 +10,9 @@ import "github.com/nats-io/nats.go"
 // no queue group), replies with Publish to a request's reply subject, and
 // sends events with Publish. PublishRequest and ChanSubscribe on an inbox are
 // used for query events and for requests to other services.
+//
+// Publish and PublishRequest must not keep data after they return: the
+// service reuses the buffer. A *nats.Conn copies it into its write buffer.
 type Conn interface {
 	Publish(subject string, data []byte) error
 	PublishRequest(subject, reply string, data []byte) error

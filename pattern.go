@@ -76,19 +76,34 @@ func parsePattern(s string) (pattern, error) {
 // String returns the pattern as it was written.
 func (p pattern) String() string { return p.raw }
 
-// params returns the path parameters of the resource name parts that p
+// params returns the path parameters of the resource name that p
 // matched, or nil when p has none.
-func (p pattern) params(name []string) map[string]string {
+func (p *pattern) params(name string) map[string]string {
 	var m map[string]string
-	for i, part := range p.parts {
+	for _, part := range p.parts {
+		var v string
+		v, name, _ = strings.Cut(name, ".")
 		if part.kind == partParam {
 			if m == nil {
 				m = make(map[string]string)
 			}
-			m[part.value] = name[i]
+			m[part.value] = v
 		}
 	}
 	return m
+}
+
+// param returns the path parameter key of the resource name that p
+// matched, or "" if p has no such parameter.
+func (p *pattern) param(name, key string) string {
+	for _, part := range p.parts {
+		var v string
+		v, name, _ = strings.Cut(name, ".")
+		if part.kind == partParam && part.value == key {
+			return v
+		}
+	}
+	return ""
 }
 
 // joinPattern joins a mount path and a pattern relative to it.

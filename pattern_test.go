@@ -50,9 +50,15 @@ func TestPatternParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := p.params(strings.Split("user.7.book.42.x", "."))
+	const name = "user.7.book.42.x"
+	got := p.params(name)
 	if len(got) != 2 || got["uid"] != "7" || got["id"] != "42" {
 		t.Errorf("params = %v, want map[id:42 uid:7]", got)
+	}
+	for key, want := range map[string]string{"uid": "7", "id": "42", "user": "", "x": "", "": ""} {
+		if v := p.param(name, key); v != want {
+			t.Errorf("param(%q, %q) = %q, want %q", name, key, v, want)
+		}
 	}
 }
 

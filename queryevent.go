@@ -33,6 +33,10 @@ func (r *Request) QueryEvent(cb func(QueryRequest)) error {
 	return r.s.startQueryEvent(r.resource, cb)
 }
 
+// queryInboxPrefix starts the subject of every query event's inbox, as
+// made by nats.NewInbox.
+const queryInboxPrefix = "_INBOX."
+
 // queryEventResult is the result of a query request answered with events.
 // Unlike resprot.QueryResult, it keeps an empty list.
 type queryEventResult struct {
@@ -62,8 +66,10 @@ func (s *Service) handleQueryRequest(qe *queryEvent, m *nats.Msg) {
 			if events == nil {
 				events = []resprot.EventEntry{}
 			}
-			raw, _ := marshalJSON(queryEventResult{Events: events})
-			_ = r.send(resprot.Response{Result: raw})
+			e := newEncoder()
+			e.writeRaw(`{"result":`)
+			_ = e.writeValue(queryEventResult{Events: events})
+			_ = r.send(e)
 		}
 	})
 }

@@ -168,6 +168,7 @@ type Request struct {
 	rtype   string // typeAccess ... typeQuery, or "" for no request
 	method  string
 	reply   string // reply subject
+	data    []byte // the payload, until handleRequest decodes it into req
 	req     resprot.Request
 	replied bool
 
@@ -325,11 +326,13 @@ func (r *Request) checkMeta() error {
 // OK replies to a call or auth request with a successful result. A nil
 // result is sent as null.
 func (r *Request) OK(result any) error {
-	raw, err := marshalJSON(result)
-	if err != nil {
+	e := newEncoder()
+	e.writeRaw(`{"result":`)
+	if err := e.writeValue(result); err != nil {
+		e.free()
 		return r.replyBadValue(fmt.Errorf("res: result: %w", err))
 	}
-	return r.send(resprot.Response{Result: raw})
+	return r.send(e)
 }
 
 // Resource replies to a call or auth request with a reference to the
@@ -338,7 +341,11 @@ func (r *Request) Resource(rid string) error {
 	if !resprot.IsValidRID(rid) {
 		return r.replyBadValue(fmt.Errorf("res: invalid resource ID %q", rid))
 	}
-	return r.send(resprot.Response{Resource: &resprot.ResourceRef{RID: rid}})
+	e := newEncoder()
+	e.writeRaw(`{"resource":{"rid":`)
+	e.writeString(rid)
+	e.writeRaw("}")
+	return r.send(e)
 }
 
 // New replies to a new request with a reference to the created resource.
@@ -389,8 +396,21 @@ func (r *Request) Access(get bool, call string) error {
 	if !get && call == "" {
 		return r.sendError(ErrAccessDenied)
 	}
-	raw, _ := marshalJSON(resprot.AccessResult{Get: get, Call: call})
-	return r.send(resprot.Response{Result: raw})
+	e := newEncoder()
+	switch {
+	case !get:
+		e.writeRaw(`{"result":{"call":`)
+		e.writeString(call)
+	case call == "":
+		e.writeRaw(`{"result":{"get":true`)
+	case call == "*":
+		e.writeRaw(`{"result":{"get":true,"call":"*"`)
+	default:
+		e.writeRaw(`{"result":{"get":true,"call":`)
+		e.writeString(call)
+	}
+	e.writeRaw("}")
+	return r.send(e)
 }
 
 // AccessGranted replies to an access request with full access: get, and
@@ -422,14 +442,21 @@ func (r *Request) getReply(v any, query string, model bool) error {
 	if model {
 		kind, open = "model", '{'
 	}
-	raw, err := marshalJSON(v)
-	if err == nil && (len(raw) == 0 || raw[0] != open) {
+	e := newEncoder()
+	e.writeRaw(`{"result":{"`)
+	e.writeRaw(kind)
+	e.writeRaw(`":`)
+	start := e.buf.Len()
+	err := e.writeValue(v)
+	if raw := e.buf.Bytes()[start:]; err == nil && (len(raw) == 0 || raw[0] != open) {
 		err = fmt.Errorf("encodes as %.20s, not a JSON %s", raw, map[bool]string{true: "object", false: "array"}[model])
 	}
 	if err != nil {
+		e.free()
 		return r.replyBadValue(fmt.Errorf("res: %s: %w", kind, err))
 	}
 	if r.forValue {
+		e.free()
 		if r.replied {
 			return ErrReplied
 		}
@@ -437,19 +464,12 @@ func (r *Request) getReply(v any, query string, model bool) error {
 		r.value = v
 		return nil
 	}
-	var result any
-	switch {
-	case r.rtype == typeQuery && model:
-		result = resprot.QueryResult{Model: raw}
-	case r.rtype == typeQuery:
-		result = resprot.QueryResult{Collection: raw}
-	case model:
-		result = resprot.GetResult{Model: raw, Query: query}
-	default:
-		result = resprot.GetResult{Collection: raw, Query: query}
+	if query != "" && r.rtype != typeQuery {
+		e.writeRaw(`,"query":`)
+		e.writeString(query)
 	}
-	b, _ := marshalJSON(result)
-	return r.send(resprot.Response{Result: b})
+	e.writeRaw("}")
+	return r.send(e)
 }
 
 // Timeout sends a pre-response that asks the requester to wait d for the
@@ -494,11 +514,20 @@ func (r *Request) sendError(e *Error) error {
 		r.valueErr = e
 		return nil
 	}
-	return r.send(resprot.Response{Error: e})
+	enc := newEncoder()
+	enc.writeRaw(`{"error":`)
+	if err := enc.writeError(e); err != nil {
+		enc.free()
+		return r.replyBadValue(fmt.Errorf("res: %w", err))
+	}
+	return r.send(enc)
 }
 
-// send sends the reply, once.
-func (r *Request) send(resp resprot.Response) error {
+// send sends the reply, once: the response object that e holds, opened
+// and with its first member written; send adds the meta object if there is
+// one, and closes it. It frees e.
+func (r *Request) send(e *encoder) error {
+	defer e.free()
 	if r.reply == "" {
 		return ErrNotRequest
 	}
@@ -509,13 +538,13 @@ func (r *Request) send(resp resprot.Response) error {
 	r.replied = true
 	if r.req.IsHTTP && (r.status != 0 || len(r.header) > 0) &&
 		(r.rtype == typeAccess || r.rtype == typeCall || r.rtype == typeAuth) {
-		resp.Meta = &resprot.Meta{Status: r.status, Header: r.header}
+		e.writeRaw(`,"meta":`)
+		if err := e.writeValue(resprot.Meta{Status: r.status, Header: r.header}); err != nil {
+			return fmt.Errorf("res: encoding reply: %w", err)
+		}
 	}
-	data, err := marshalJSON(resp)
-	if err != nil {
-		return fmt.Errorf("res: encoding reply: %w", err)
-	}
-	return r.s.publish(r.reply, data)
+	e.writeRaw("}")
+	return r.s.publish(r.reply, e.buf.Bytes())
 }
 
 // subject returns the subject the request came on, for logs.

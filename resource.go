@@ -83,7 +83,9 @@ type resource struct {
 	s         *Service
 	rname     string
 	query     string
-	params    map[string]string
+	pat       *pattern          // the pattern of the handler, nil if none
+	pname     string            // rname relative to the router of pat
+	params    map[string]string // made by PathParams when first called
 	group     string
 	h         *Handler
 	listeners []func(*Event)
@@ -106,10 +108,20 @@ func (r *resource) ResourceType() ResourceType {
 }
 
 // PathParams returns the path parameters by name.
-func (r *resource) PathParams() map[string]string { return r.params }
+func (r *resource) PathParams() map[string]string {
+	if r.params == nil && r.pat != nil {
+		r.params = r.pat.params(r.pname)
+	}
+	return r.params
+}
 
 // PathParam returns the path parameter key, or "" if there is none.
-func (r *resource) PathParam(key string) string { return r.params[key] }
+func (r *resource) PathParam(key string) string {
+	if r.pat == nil {
+		return ""
+	}
+	return r.pat.param(r.pname, key)
+}
 
 // Query returns the query part of the resource ID, without '?'.
 func (r *resource) Query() string { return r.query }

@@ -152,20 +152,23 @@ func (r *Router) Mount(subpath string, sub *Router) {
 // must be a valid resource name with no query part (the service checks
 // names before it looks them up).
 func (r *Router) Lookup(rname string) (Match, bool) {
-	var parts []string
-	if rname != "" {
-		parts = strings.Split(rname, ".")
-	}
-	e := r.root.match(parts)
+	e := r.lookup(rname)
 	if e == nil {
 		return Match{}, false
 	}
 	return Match{
 		Handler:   e.handler,
-		Params:    e.pat.params(parts),
+		Params:    e.pat.params(rname),
 		Pattern:   e.pat.raw,
 		Listeners: e.listeners,
 	}, true
+}
+
+// lookup returns the entry whose handler serves rname, or nil. Unlike
+// Lookup, it allocates nothing: the path parameters are left for
+// pattern.param to find when they are asked for.
+func (r *Router) lookup(rname string) *entry {
+	return r.root.match(rname, rname == "")
 }
 
 // fullPath returns the path at which r is mounted, from the topmost router.
@@ -284,25 +287,29 @@ func (r *Router) display(s string) string {
 
 // match finds the entry for the resource name parts, trying literals, then
 // parameters, then '*', then '>', and backtracking when a branch fails.
-func (n *node) match(parts []string) *entry {
-	if len(parts) == 0 {
+// match returns the entry for the parts of a resource name left to match,
+// name, or nil. The parts are separated by dots, as strings.Split gives
+// them; end is true when there are none left.
+func (n *node) match(name string, end bool) *entry {
+	if end {
 		if n.entry != nil && n.entry.handler != nil {
 			return n.entry
 		}
 		return nil
 	}
-	if c := n.static[parts[0]]; c != nil {
-		if e := c.match(parts[1:]); e != nil {
+	part, rest, more := strings.Cut(name, ".")
+	if c := n.static[part]; c != nil {
+		if e := c.match(rest, !more); e != nil {
 			return e
 		}
 	}
 	if n.param != nil {
-		if e := n.param.match(parts[1:]); e != nil {
+		if e := n.param.match(rest, !more); e != nil {
 			return e
 		}
 	}
 	if n.star != nil {
-		if e := n.star.match(parts[1:]); e != nil {
+		if e := n.star.match(rest, !more); e != nil {
 			return e
 		}
 	}

@@ -2,7 +2,6 @@ package res
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -324,18 +323,22 @@ func (s *Service) readLoop() error {
 // dispatch routes one message to its handler's queue. It runs on the read
 // loop and must not block.
 func (s *Service) dispatch(m *nats.Msg) {
-	s.mu.Lock()
-	flushed, isFlush := s.flushes[m]
-	delete(s.flushes, m)
-	qe := s.queries[m.Subject]
-	s.mu.Unlock()
-	if isFlush {
-		close(flushed)
-		return
-	}
-	if qe != nil {
-		s.queue.add(qe.res.group, func() { s.handleQueryRequest(qe, m) })
-		return
+	// Only flush markers, which have no subject, and query requests, which
+	// come on an inbox, need a look in the maps; requests need no lock.
+	if m.Subject == "" || strings.HasPrefix(m.Subject, queryInboxPrefix) {
+		s.mu.Lock()
+		flushed, isFlush := s.flushes[m]
+		delete(s.flushes, m)
+		qe := s.queries[m.Subject]
+		s.mu.Unlock()
+		if isFlush {
+			close(flushed)
+			return
+		}
+		if qe != nil {
+			s.queue.add(qe.res.group, func() { s.handleQueryRequest(qe, m) })
+			return
+		}
 	}
 	if m.Reply == "" {
 		s.logger.Debug("res: message without reply subject", "subject", m.Subject)
@@ -349,32 +352,24 @@ func (s *Service) dispatch(m *nats.Msg) {
 		}
 		return
 	}
-	match, found := s.lookup(rname)
+	res, found := s.lookup(rname)
 	if !found {
 		if rtype != typeAccess {
 			s.replyError(m.Reply, ErrNotFound)
 		}
 		return
 	}
-	h := match.Handler
-	if rtype == typeAccess && h.Access == nil {
+	if rtype == typeAccess && res.h.Access == nil {
 		return // another service may own access
 	}
 	r := &Request{
-		resource: resource{
-			s:         s,
-			rname:     rname,
-			params:    match.Params,
-			group:     groupOf(h, rname, match.Params),
-			h:         h,
-			listeners: match.Listeners,
-		},
-		rtype:  rtype,
-		method: method,
-		reply:  m.Reply,
+		resource: res,
+		rtype:    rtype,
+		method:   method,
+		reply:    m.Reply,
+		data:     m.Data,
 	}
-	data := m.Data
-	s.queue.add(r.group, func() { s.handleRequest(r, data) })
+	s.queue.addTask(r.group, r)
 }
 
 // parseSubject splits a request subject into its type, resource name and
@@ -398,15 +393,24 @@ func parseSubject(subj string) (rtype, rname, method string, ok bool) {
 }
 
 func (s *Service) replyError(reply string, e *Error) {
-	data, _ := marshalJSON(resprot.Response{Error: e})
-	_ = s.publish(reply, data)
+	enc := newEncoder()
+	defer enc.free()
+	enc.writeRaw(`{"error":`)
+	_ = enc.writeError(e) // e is one of the predefined errors
+	enc.writeRaw("}")
+	_ = s.publish(reply, enc.buf.Bytes())
 }
+
+// runTask runs the request on the resource's queue: see handleRequest.
+func (r *Request) runTask() { r.s.handleRequest(r) }
 
 // handleRequest runs on the resource's queue: it decodes the payload and
 // calls the handler.
-func (s *Service) handleRequest(r *Request, data []byte) {
+func (s *Service) handleRequest(r *Request) {
+	data := r.data
+	r.data = nil
 	if len(data) > 0 {
-		if err := json.Unmarshal(data, &r.req); err != nil {
+		if err := decodeRequest(data, &r.req); err != nil {
 			s.logError(fmt.Errorf("res: malformed request payload: %w", err), "subject", r.subject())
 			_ = r.sendError(&Error{Code: CodeInternalError, Message: "Internal error: malformed request payload"})
 			return

@@ -74,7 +74,7 @@ type Service struct {
 	ownConn *nats.Conn // the connection ListenAndServe opened, closed by Shutdown
 	subs    []*nats.Subscription
 	queries map[string]*queryEvent      // by inbox subject
-	flushes map[*nats.Msg]chan struct{} // flush markers sent on inCh
+	flushes map[*nats.Msg]chan struct{} // flush markers, with no subject, sent on inCh
 }
 
 type serviceState uint8
@@ -106,7 +106,8 @@ func WithLogger(l *slog.Logger) ServiceOption {
 }
 
 // WithWorkers sets how many handlers may run at the same time, across all
-// resources. Default: 32.
+// resources. The service runs them on as many long-lived goroutines,
+// started as they are needed. Default: 32.
 func WithWorkers(n int) ServiceOption {
 	return func(s *Service) {
 		if n < 1 {
@@ -288,29 +289,41 @@ func hasParam(p pattern, name string) bool {
 	return false
 }
 
-// lookup finds the handler for a resource name.
-func (s *Service) lookup(rname string) (Match, bool) {
+// lookup returns the resource rname, with its handler, or false if no
+// handler serves it.
+func (s *Service) lookup(rname string) (resource, bool) {
+	var pname string // rname relative to the service name
 	switch {
 	case s.name == "":
-		return s.router.Lookup(rname)
+		pname = rname
 	case rname == s.name:
-		return s.router.Lookup("")
-	case strings.HasPrefix(rname, s.name+"."):
-		return s.router.Lookup(rname[len(s.name)+1:])
+		pname = ""
+	case len(rname) > len(s.name) && rname[len(s.name)] == '.' && rname[:len(s.name)] == s.name:
+		pname = rname[len(s.name)+1:]
+	default:
+		return resource{}, false
 	}
-	return Match{}, false
-}
-
-// groupOf returns the queue of a resource.
-func groupOf(h *Handler, rname string, params map[string]string) string {
+	e := s.router.lookup(pname)
+	if e == nil {
+		return resource{}, false
+	}
+	r := resource{
+		s:         s,
+		rname:     rname,
+		pat:       &e.pat,
+		pname:     pname,
+		h:         e.handler,
+		listeners: e.listeners,
+	}
 	switch {
-	case h.Parallel:
-		return ""
-	case h.Group != "":
-		g, _ := parseGroup(h.Group)
-		return g.render(params)
+	case r.h.Parallel:
+	case r.h.Group != "":
+		g, _ := parseGroup(r.h.Group)
+		r.group = g.render(r.PathParams())
+	default:
+		r.group = rname
 	}
-	return rname
+	return r, true
 }
 
 // newResource returns the Resource for a resource ID, or an error if no
@@ -320,20 +333,13 @@ func (s *Service) newResource(rid string) (*Request, error) {
 		return nil, fmt.Errorf("res: invalid resource ID %q", rid)
 	}
 	rname, query := resprot.SplitRID(rid)
-	m, ok := s.lookup(rname)
+	res, ok := s.lookup(rname)
 	if !ok {
 		return nil, fmt.Errorf("res: no handler for %q", rid)
 	}
-	return &Request{resource: resource{
-		s:         s,
-		rname:     rname,
-		query:     query,
-		params:    m.Params,
-		group:     groupOf(m.Handler, rname, m.Params),
-		h:         m.Handler,
-		listeners: m.Listeners,
-		ctx:       s.ctx,
-	}}, nil
+	res.query = query
+	res.ctx = s.ctx
+	return &Request{resource: res}, nil
 }
 
 // With runs fn on the queue of the resource rid, with a handle on it, as

@@ -164,6 +164,103 @@ func TestWorkQueueClose(t *testing.T) {
 	}
 }
 
+// TestWorkQueueTakesTurns checks that a group with many tasks lets the
+// other groups run between its tasks when every worker is busy.
+func TestWorkQueueTakesTurns(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	q := newWorkQueue(1)
+	var mu sync.Mutex
+	var order []string
+	ran := func(name string) func() {
+		return func() {
+			mu.Lock()
+			order = append(order, name)
+			mu.Unlock()
+		}
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	q.add("a", func() {
+		close(started)
+		<-release
+		ran("a1")()
+	})
+	<-started
+	q.add("a", ran("a2"))
+	q.add("a", ran("a3"))
+	q.add("b", ran("b1"))
+	q.add("c", ran("c1"))
+	close(release)
+	closeQueue(t, q)
+	want := []string{"a1", "b1", "c1", "a2", "a3"}
+	if fmt.Sprint(order) != fmt.Sprint(want) {
+		t.Errorf("tasks ran in the order %v, want %v", order, want)
+	}
+}
+
+// TestWorkQueueCloseIdle checks that close ends idle workers, started
+// or not.
+func TestWorkQueueCloseIdle(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	tests := []struct {
+		name  string
+		tasks int
+	}{
+		{"no worker started", 0},
+		{"one worker idle", 1},
+		{"workers idle", 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := newWorkQueue(4)
+			var wg sync.WaitGroup
+			for i := range tt.tasks {
+				wg.Add(1)
+				q.add(fmt.Sprint(i), wg.Done)
+			}
+			waitOrFail(t, wg.Wait, "tasks did not run")
+			closeQueue(t, q)
+		})
+	}
+}
+
+func TestFIFO(t *testing.T) {
+	tests := []struct {
+		name string
+		ops  string // a digit pushes it, '-' pops
+		want string // the digits popped
+	}{
+		{"empty", "", ""},
+		{"push pop", "1-", "1"},
+		{"in order", "123---", "123"},
+		{"interleaved", "12-3-4--", "1234"},
+		{"refill after empty", "12--34--", "1234"},
+		{"many, popped half way", "0123456789-----0123456789----------", "012345678901234"},
+		{"compacts", "1234-5-6-7-8-9-0-1-2-3-4-5-6-7-8-9----", "1234567890123456789"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var f fifo[byte]
+			var got []byte
+			n := 0
+			for _, op := range []byte(tt.ops) {
+				if op == '-' {
+					got = append(got, f.pop())
+					n--
+				} else {
+					f.push(op)
+					n++
+				}
+				if f.len() != n {
+					t.Fatalf("after %q: len() = %d, want %d", tt.ops, f.len(), n)
+				}
+			}
+			if string(got) != tt.want {
+				t.Errorf("ops %q popped %q, want %q", tt.ops, got, tt.want)
+			}
+		})
+	}
+}
+
 func waitOrFail(t *testing.T, wait func(), msg string) {
 	t.Helper()
 	done := make(chan struct{})

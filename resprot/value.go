@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/reskit/res/internal/jsonenc"
 )
 
 // Ref is a reference to a resource. It encodes as {"rid":"<id>"}, and a
@@ -17,9 +19,10 @@ func (r Ref) IsValid() bool { return IsValidRID(string(r)) }
 
 // MarshalJSON encodes r as {"rid":"<id>"}.
 func (r Ref) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		RID string `json:"rid"`
-	}{string(r)})
+	b := make([]byte, 0, len(`{"rid":""}`)+len(r))
+	b = append(b, `{"rid":`...)
+	b = jsonenc.AppendString(b, string(r))
+	return append(b, '}'), nil
 }
 
 // UnmarshalJSON decodes {"rid":"<id>"} into r.
@@ -44,10 +47,10 @@ func (r SoftRef) IsValid() bool { return IsValidRID(string(r)) }
 
 // MarshalJSON encodes r as {"rid":"<id>","soft":true}.
 func (r SoftRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		RID  string `json:"rid"`
-		Soft bool   `json:"soft"`
-	}{string(r), true})
+	b := make([]byte, 0, len(`{"rid":"","soft":true}`)+len(r))
+	b = append(b, `{"rid":`...)
+	b = jsonenc.AppendString(b, string(r))
+	return append(b, `,"soft":true}`...), nil
 }
 
 // UnmarshalJSON decodes {"rid":"<id>","soft":true} into r.

@@ -3,6 +3,7 @@ package resprot_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/reskit/res/resprot"
@@ -209,4 +210,55 @@ func FuzzParseValue(f *testing.F) {
 			t.Fatalf("ParseValue(%q) = %+v, but ParseValue of its Raw = %+v, %v", raw, v, again, err)
 		}
 	})
+}
+
+// TestRefMarshalAnyString checks that references to any string, valid
+// resource ID or not, encode as encoding/json encodes the same object.
+func TestRefMarshalAnyString(t *testing.T) {
+	for _, rid := range []string{"", "a.b", `q"uote\`, "ctl\x00\n\t", "html<>&", "\u2028", "bad\xffutf8", "日本.語"} {
+		checkRefMarshal(t, rid)
+	}
+}
+
+func FuzzRefMarshal(f *testing.F) {
+	for _, rid := range []string{"example.user.42", `"\`, "\x01<&>\u2029", "\xc3("} {
+		f.Add(rid)
+	}
+	f.Fuzz(func(t *testing.T, rid string) { checkRefMarshal(t, rid) })
+}
+
+func checkRefMarshal(t *testing.T, rid string) {
+	t.Helper()
+	tests := []struct {
+		name  string
+		value any
+		want  any
+	}{
+		{"Ref", resprot.Ref(rid), struct {
+			RID string `json:"rid"`
+		}{rid}},
+		{"SoftRef", resprot.SoftRef(rid), struct {
+			RID  string `json:"rid"`
+			Soft bool   `json:"soft"`
+		}{rid, true}},
+	}
+	for _, tt := range tests {
+		for _, escapeHTML := range []bool{true, false} {
+			got, want := encode(t, tt.value, escapeHTML), encode(t, tt.want, escapeHTML)
+			if got != want {
+				t.Errorf("%s(%q) encodes as %s (escapeHTML %v), want %s", tt.name, rid, got, escapeHTML, want)
+			}
+		}
+	}
+}
+
+func encode(t *testing.T, v any, escapeHTML bool) string {
+	t.Helper()
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(escapeHTML)
+	if err := enc.Encode(v); err != nil {
+		t.Fatalf("Encode(%#v): %v", v, err)
+	}
+	return buf.String()
 }
