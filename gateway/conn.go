@@ -25,6 +25,15 @@ type transport interface {
 	kill()
 }
 
+// directSender is a transport that can write a message on the calling
+// goroutine.
+type directSender interface {
+	// sendNow is send, except that it may write msg before it returns,
+	// blocking up to the write timeout, when nothing else is being
+	// written. Only the connection's reader calls it.
+	sendNow(msg []byte) bool
+}
+
 // WebSocket close codes used by the gateway.
 const (
 	closeGoingAway = 1001
@@ -62,7 +71,8 @@ type conn struct {
 	w *worker // runs the work below; w.done is closed after cleanup
 
 	// Owned by the worker.
-	protocol int // client protocol version, as major*1e6 + minor*1e3 + patch
+	inline   bool // the reader runs the work: it may write to the client itself
+	protocol int  // client protocol version, as major*1e6 + minor*1e3 + patch
 	token    json.RawMessage
 	tid      string
 	subs     map[string]*sub
@@ -158,7 +168,11 @@ func (c *conn) write(msg []byte) {
 	if c.log.Enabled(context.Background(), LevelTrace) {
 		c.log.Log(context.Background(), LevelTrace, "<-- ws", "msg", string(msg))
 	}
-	if !c.t.send(msg) {
+	send := c.t.send
+	if d, ok := c.t.(directSender); ok && c.inline {
+		send = d.sendNow
+	}
+	if !send(msg) {
 		c.g.metrics.slowClients.Inc()
 		c.log.Warn("gateway: client too slow; disconnected")
 	}
@@ -181,9 +195,15 @@ type clientEvent struct {
 	Data  any    `json:"data,omitempty"`
 }
 
-// clientMessage queues a message from the client for the worker, waiting
-// while the client has maxRequests requests in progress. It reports false
-// when the connection is closing or cancel is closed.
+// clientMessage handles a message from the client, waiting while the
+// client has maxRequests requests in progress. It reports false when the
+// connection is closing or cancel is closed.
+//
+// It runs on the connection's reader. When the connection is idle, the
+// reader handles the message itself, and writes what it sends meanwhile
+// (the reply, when it is ready at once) itself too, as an echo server
+// would: no hand-off to the worker's goroutine and back. Otherwise the
+// message is queued behind the work in progress.
 func (c *conn) clientMessage(data []byte, cancel <-chan struct{}) bool {
 	select {
 	case c.slots <- struct{}{}:
@@ -191,6 +211,13 @@ func (c *conn) clientMessage(data []byte, cancel <-chan struct{}) bool {
 		return false
 	}
 	start := time.Now()
+	if c.w.claim() {
+		c.inline = true
+		c.handleMessage(data, start)
+		c.inline = false
+		c.w.release()
+		return true
+	}
 	return c.do(func() { c.handleMessage(data, start) })
 }
 

@@ -40,7 +40,9 @@ func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.URL())
+	// A loaded machine may take longer than nats.go's default 2s to
+	// connect; wait as long as the rest of the tests do.
+	nc, err := nats.Connect(ns.URL(), nats.Timeout(10*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +59,7 @@ func newCoreEnv(t testing.TB, cfg gateway.Config) *coreEnv {
 		t.Fatal(err)
 	}
 	cfg.NATSURL = ns.URL()
+	cfg.NATSOptions = append(cfg.NATSOptions, nats.Timeout(10*time.Second))
 	cfg.Addr = "127.0.0.1"
 	if cfg.UnsubscribeDelay == 0 {
 		cfg.UnsubscribeDelay = -1

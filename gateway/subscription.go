@@ -58,9 +58,48 @@ func (s *sub) Loaded(snap cache.Snapshot, err error) {
 	s.c.do(func() { s.loaded(snap, err) })
 }
 
-// Event implements cache.Subscriber.
+// Event implements cache.Subscriber. It runs on the NATS dispatcher with
+// the cache's lock held. When the connection is idle and the event needs
+// no call into the cache, the dispatcher handles it at once: for a change
+// event, that saves a hand-off to the worker's goroutine on every
+// connection the event goes to.
 func (s *sub) Event(ev *cache.Event) {
-	s.c.do(func() { s.event(ev) })
+	c := s.c
+	if c.w.claim() {
+		if s.isSimple(ev) {
+			s.event(ev)
+		} else {
+			c.do(func() { s.event(ev) })
+		}
+		c.w.release()
+		return
+	}
+	c.do(func() { s.event(ev) })
+}
+
+// isSimple reports whether event handles ev without a call into the
+// cache, which may not be made under the cache's lock: a custom event, or
+// a change event that neither adds nor drops a reference, for a
+// resource the client has.
+func (s *sub) isSimple(ev *cache.Event) bool {
+	if s.removed || s.state != subReady || !s.sent || s.blocked {
+		return false
+	}
+	switch ev.Name {
+	case resprot.EventChange:
+		for k, v := range ev.Values {
+			if v.Type == resprot.ValueReference {
+				return false
+			}
+			if old, ok := s.snap.Model[k]; ok && old.Type == resprot.ValueReference {
+				return false
+			}
+		}
+		return true
+	case resprot.EventAdd, resprot.EventRemove, resprot.EventDelete:
+		return false
+	}
+	return true
 }
 
 // Reaccess implements cache.Subscriber.

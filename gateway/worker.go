@@ -8,7 +8,9 @@ import "sync"
 //
 // No goroutine waits while there is nothing to do: an idle connection
 // costs no stack. The first function queued on an idle worker starts a
-// goroutine that runs the queue until it is empty and then exits.
+// goroutine that runs the queue until it is empty and then exits. A
+// goroutine may also claim an idle worker and run a function on its own
+// stack (see claim), which saves the hand-off to another goroutine.
 //
 // Invariants, under mu: while running is set, exactly one goroutine runs
 // the connection's functions or is about to start doing so, and only that
@@ -44,6 +46,33 @@ func (w *worker) do(f func()) bool {
 	}
 	w.mu.Unlock()
 	return true
+}
+
+// claim makes the calling goroutine the owner of an idle worker: one with
+// nothing running or queued. It reports false when the worker is busy or
+// stopped. After a true result the caller owns the connection's state, may
+// queue more with do, and must call release when done.
+func (w *worker) claim() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running || w.stopped || len(w.queue) > 0 {
+		return false
+	}
+	w.running = true
+	return true
+}
+
+// release ends the ownership that claim gave. Work queued meanwhile, or a
+// stop, is handed to a new goroutine: the caller may be one that must not
+// run more (the NATS dispatcher, holding cache locks).
+func (w *worker) release() {
+	w.mu.Lock()
+	if len(w.queue) > 0 || w.stopped {
+		go w.run()
+	} else {
+		w.running = false
+	}
+	w.mu.Unlock()
 }
 
 // stop drops the queued work and makes the worker run cleanup, at once

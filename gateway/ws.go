@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -51,12 +50,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(g, r)
-	t := &wsTransport{
-		wake:    make(chan struct{}, 1),
-		closing: make(chan struct{}),
-		killed:  make(chan struct{}),
-		cfg:     &g.cfg,
-	}
+	t := newWSTransport(&g.cfg)
 	if !c.start(t) {
 		writeHTTPError(w, http.StatusServiceUnavailable, resprot.ErrServiceUnavailable)
 		return
@@ -97,16 +91,8 @@ func (h *wsHandler) serveWS(c *conn, t *wsTransport, ws *websocket.Conn) {
 	g.metrics.wsConnsTotal.Inc()
 	defer g.metrics.wsConns.Dec()
 	t.setWS(ws)
-	writerDone := make(chan struct{})
-	readDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		t.writeLoop(readDone)
-	}()
 	t.readLoop(c)
-	close(readDone)
-	<-writerDone
-	_ = ws.Close()
+	t.end()
 	c.stop()
 	<-c.w.done
 	c.log.Debug("gateway: client disconnected")
@@ -202,170 +188,4 @@ func statusError(st int) *resprot.Error {
 		return resprot.ErrBadRequest
 	}
 	return resprot.ErrInternalError
-}
-
-// wsTransport writes a connection's messages to its WebSocket. Messages
-// wait in out, a queue bounded by Config.WSSendQueue and drained by the one
-// writer goroutine (writeLoop); a client whose queue overflows is
-// disconnected. The queue is a slice rather than a buffered channel so
-// that an idle connection does not hold WSSendQueue empty slots.
-type wsTransport struct {
-	cfg     *Config
-	wake    chan struct{} // signals that out is not empty
-	closing chan struct{} // closed by close
-	killed  chan struct{} // closed by kill
-
-	outMu   sync.Mutex // protects out and pending
-	out     [][]byte
-	pending int // messages in out or in the batch being written
-
-	mu        sync.Mutex // protects the fields below
-	ws        *websocket.Conn
-	closeCode int
-	isClosing bool
-	isKilled  bool
-}
-
-func (t *wsTransport) setWS(ws *websocket.Conn) {
-	t.mu.Lock()
-	t.ws = ws
-	killed := t.isKilled
-	t.mu.Unlock()
-	if killed {
-		_ = ws.NetConn().Close()
-	}
-}
-
-func (t *wsTransport) send(msg []byte) bool {
-	t.outMu.Lock()
-	if t.pending >= t.cfg.WSSendQueue {
-		t.outMu.Unlock()
-		t.kill()
-		return false
-	}
-	t.pending++
-	t.out = append(t.out, msg)
-	t.outMu.Unlock()
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// take is called by the writer with the batch it has written, and returns
-// the next one: the queued messages. The written batch, emptied, becomes
-// the new queue, so that the writer and the senders swap two slices.
-func (t *wsTransport) take(written [][]byte) [][]byte {
-	n := len(written)
-	clear(written)
-	if cap(written) > 64 {
-		written = nil // do not keep the memory of a burst
-	}
-	t.outMu.Lock()
-	t.pending -= n
-	q := t.out
-	t.out = written[:0]
-	t.outMu.Unlock()
-	return q
-}
-
-func (t *wsTransport) close(code int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.isClosing {
-		return
-	}
-	t.isClosing = true
-	t.closeCode = code
-	close(t.closing)
-}
-
-func (t *wsTransport) kill() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.isKilled {
-		return
-	}
-	t.isKilled = true
-	close(t.killed)
-	if t.ws != nil {
-		_ = t.ws.NetConn().Close()
-	}
-}
-
-// readLoop reads the client's messages and queues them on c's worker, until
-// the connection fails or closes.
-func (t *wsTransport) readLoop(c *conn) {
-	ws := t.ws
-	wait := 2 * t.cfg.WSPingInterval
-	ws.SetReadLimit(t.cfg.WSReadLimit)
-	_ = ws.SetReadDeadline(time.Now().Add(wait))
-	ws.SetPongHandler(func(string) error {
-		return ws.SetReadDeadline(time.Now().Add(wait))
-	})
-	trace := c.log.Enabled(context.Background(), LevelTrace)
-	for {
-		_, data, err := ws.ReadMessage()
-		if err != nil {
-			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
-				c.log.Debug("gateway: websocket read", "error", err)
-			}
-			return
-		}
-		_ = ws.SetReadDeadline(time.Now().Add(wait))
-		if trace {
-			c.log.Log(context.Background(), LevelTrace, "--> ws", "msg", string(data))
-		}
-		if !c.clientMessage(data, t.killed) {
-			return
-		}
-	}
-}
-
-// writeLoop writes queued messages and pings until the reader is done or
-// the connection is closed or killed.
-func (t *wsTransport) writeLoop(readDone <-chan struct{}) {
-	ws := t.ws
-	ping := time.NewTicker(t.cfg.WSPingInterval)
-	defer ping.Stop()
-	deadline := func() time.Time { return time.Now().Add(t.cfg.WSWriteTimeout) }
-	var batch [][]byte
-	for {
-		select {
-		case <-t.wake:
-			batch = t.take(batch)
-			for _, msg := range batch {
-				_ = ws.SetWriteDeadline(deadline())
-				if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
-					_ = ws.NetConn().Close()
-					return
-				}
-			}
-		case <-ping.C:
-			if err := ws.WriteControl(websocket.PingMessage, nil, deadline()); err != nil {
-				_ = ws.NetConn().Close()
-				return
-			}
-		case <-t.closing:
-			t.mu.Lock()
-			code := t.closeCode
-			t.mu.Unlock()
-			// Flush what is queued, then say goodbye and give the client a
-			// moment to answer.
-			for _, msg := range t.take(batch) {
-				_ = ws.SetWriteDeadline(deadline())
-				if ws.WriteMessage(websocket.TextMessage, msg) != nil {
-					break
-				}
-			}
-			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), deadline())
-			_ = ws.SetReadDeadline(time.Now().Add(closeGrace))
-			return
-		case <-t.killed:
-			return
-		case <-readDone:
-			return
-		}
-	}
 }

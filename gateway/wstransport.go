@@ -1,0 +1,344 @@
+package gateway
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsTransport carries a connection's messages to its WebSocket.
+//
+// Messages wait in out, a queue bounded by Config.WSSendQueue; a client
+// whose queue overflows is disconnected. A writer goroutine drains the
+// queue, and exists only while there is something to write: the first
+// message queued on an idle connection starts one, which writes until the
+// queue is empty and exits. It writes all the messages queued at once in
+// one system call, as WebSocket frames it builds itself, except when
+// compression is on, where gorilla/websocket writes each message. Pings
+// are queued by a timer, so an idle connection has no goroutine but its
+// reader.
+//
+// The reader may write a reply itself when nothing else is being written
+// (sendNow). One writer at a time, as gorilla/websocket requires: writing
+// is set while a goroutine writes, and only that goroutine clears it. The frames
+// gorilla writes from the reader goroutine (pongs, and the close frame
+// that answers the client's) cannot interleave with ours: each is one
+// Write call, which net.Conn and tls.Conn keep whole.
+type wsTransport struct {
+	cfg    *Config
+	killed chan struct{} // closed by kill; stops a reader waiting for a request slot
+
+	mu        sync.Mutex // protects the fields below
+	ws        *websocket.Conn
+	out       [][]byte
+	pending   int    // messages in out or being written
+	writing   bool   // a writer goroutine runs
+	ping      bool   // a ping is due
+	pong      []byte // the payload of a ping to answer, or nil
+	closing   bool   // close was called: write the close frame after out
+	closeCode int
+	closeSent bool
+	isKilled  bool
+	ended     bool // the reader has ended: nothing is written any more
+	pinger    *time.Timer
+	writers   sync.WaitGroup
+}
+
+func newWSTransport(cfg *Config) *wsTransport {
+	return &wsTransport{cfg: cfg, killed: make(chan struct{})}
+}
+
+// setWS starts writing to ws what is queued, and pinging.
+func (t *wsTransport) setWS(ws *websocket.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ws = ws
+	if t.isKilled {
+		_ = ws.NetConn().Close()
+		return
+	}
+	t.pinger = time.AfterFunc(t.cfg.WSPingInterval, t.pingDue)
+	t.startWriter()
+}
+
+// startWriter starts a writer goroutine when there is something to write
+// and none runs. t.mu must be held.
+func (t *wsTransport) startWriter() {
+	if t.writing || t.ws == nil || t.ended || t.isKilled || t.closeSent {
+		return
+	}
+	if len(t.out) == 0 && !t.ping && t.pong == nil && !t.closing {
+		return
+	}
+	t.writing = true
+	t.writers.Add(1)
+	go t.write()
+}
+
+func (t *wsTransport) send(msg []byte) bool {
+	t.mu.Lock()
+	if t.pending >= t.cfg.WSSendQueue {
+		t.mu.Unlock()
+		t.kill()
+		return false
+	}
+	t.pending++
+	t.out = append(t.out, msg)
+	t.startWriter()
+	t.mu.Unlock()
+	return true
+}
+
+// sendNow implements directSender: when nothing is queued or being
+// written, msg is written on the calling goroutine (the reader's).
+func (t *wsTransport) sendNow(msg []byte) bool {
+	t.mu.Lock()
+	if t.writing || len(t.out) > 0 || t.ws == nil || t.ended || t.isKilled || t.closing {
+		t.mu.Unlock()
+		return t.send(msg)
+	}
+	t.writing = true
+	t.pending++
+	ws := t.ws
+	t.mu.Unlock()
+	err := t.writeMessages(ws, [][]byte{msg})
+	t.mu.Lock()
+	t.pending--
+	t.writing = false
+	if err != nil {
+		_ = ws.NetConn().Close()
+	} else {
+		t.startWriter() // for what was queued meanwhile
+	}
+	t.mu.Unlock()
+	return true
+}
+
+func (t *wsTransport) pingDue() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended || t.isKilled {
+		return
+	}
+	t.ping = true
+	t.startWriter()
+	t.pinger.Reset(t.cfg.WSPingInterval)
+}
+
+func (t *wsTransport) close(code int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closing {
+		return
+	}
+	t.closing = true
+	t.closeCode = code
+	t.startWriter()
+}
+
+func (t *wsTransport) kill() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.isKilled {
+		return
+	}
+	t.isKilled = true
+	close(t.killed)
+	if t.ws != nil {
+		_ = t.ws.NetConn().Close()
+	}
+}
+
+// end closes the connection once the reader has ended, and waits for the
+// writer.
+func (t *wsTransport) end() {
+	t.mu.Lock()
+	t.ended = true
+	if t.pinger != nil {
+		t.pinger.Stop()
+	}
+	t.out = nil
+	ws := t.ws
+	t.mu.Unlock()
+	if ws != nil {
+		_ = ws.Close()
+	}
+	t.writers.Wait()
+}
+
+// write is the writer goroutine.
+func (t *wsTransport) write() {
+	defer t.writers.Done()
+	var spare [][]byte
+	for {
+		t.mu.Lock()
+		if t.ended || t.isKilled || t.closeSent {
+			t.writing = false
+			t.mu.Unlock()
+			return
+		}
+		batch, ping, pong, closing := t.out, t.ping, t.pong, t.closing
+		if len(batch) == 0 && !ping && pong == nil && !closing {
+			t.writing = false
+			t.out = nil // an idle connection keeps no queue
+			t.mu.Unlock()
+			return
+		}
+		t.out, t.ping, t.pong = spare, false, nil
+		ws, code := t.ws, t.closeCode
+		t.mu.Unlock()
+
+		var err error
+		if pong != nil {
+			err = ws.WriteControl(websocket.PongMessage, pong, t.deadline())
+		}
+		if err == nil {
+			err = t.writeMessages(ws, batch)
+		}
+		if err == nil && ping {
+			err = ws.WriteControl(websocket.PingMessage, nil, t.deadline())
+		}
+		if err == nil && closing {
+			// Say goodbye after what was queued, and give the client a
+			// moment to answer.
+			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), t.deadline())
+			_ = ws.SetReadDeadline(time.Now().Add(closeGrace))
+		}
+		t.mu.Lock()
+		t.pending -= len(batch)
+		if closing {
+			t.closeSent = true
+		}
+		t.mu.Unlock()
+		if err != nil {
+			_ = ws.NetConn().Close()
+			t.mu.Lock()
+			t.writing = false
+			t.mu.Unlock()
+			return
+		}
+		clear(batch)
+		spare = batch[:0]
+		if cap(spare) > 64 {
+			spare = nil // do not keep the memory of a burst
+		}
+	}
+}
+
+func (t *wsTransport) deadline() time.Time { return time.Now().Add(t.cfg.WSWriteTimeout) }
+
+// wsChunk is the most bytes of frames the writer gathers for one write
+// call; each write call gets a WSWriteTimeout of its own.
+const wsChunk = 64 << 10
+
+// wsFrames holds the buffers frames are gathered in.
+var wsFrames = sync.Pool{New: func() any { return new([]byte) }}
+
+// writeMessages writes msgs as text messages.
+func (t *wsTransport) writeMessages(ws *websocket.Conn, msgs [][]byte) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if t.cfg.WSCompression {
+		for _, msg := range msgs {
+			_ = ws.SetWriteDeadline(t.deadline())
+			if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	nc := ws.NetConn()
+	bp := wsFrames.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 2*wsChunk {
+			wsFrames.Put(bp)
+		}
+	}()
+	buf := (*bp)[:0]
+	flush := func() error {
+		if len(buf) == 0 {
+			return nil
+		}
+		_ = nc.SetWriteDeadline(t.deadline())
+		_, err := nc.Write(buf)
+		buf = buf[:0]
+		return err
+	}
+	for _, msg := range msgs {
+		if len(buf)+len(msg) > wsChunk && len(buf) > 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if len(msg) > wsChunk {
+			// Too big to copy: its header and itself in one writev.
+			_ = nc.SetWriteDeadline(t.deadline())
+			bufs := net.Buffers{appendFrameHeader(buf, len(msg)), msg}
+			if _, err := bufs.WriteTo(nc); err != nil {
+				return err
+			}
+			continue
+		}
+		buf = append(appendFrameHeader(buf, len(msg)), msg...)
+	}
+	err := flush()
+	*bp = buf
+	return err
+}
+
+// appendFrameHeader appends the header of an unmasked, final text frame
+// of n bytes (RFC 6455, section 5.2), as a server sends it.
+func appendFrameHeader(b []byte, n int) []byte {
+	const finText = 0x81
+	switch {
+	case n <= 125:
+		return append(b, finText, byte(n))
+	case n <= 0xffff:
+		return append(b, finText, 126, byte(n>>8), byte(n))
+	}
+	return append(b, finText, 127,
+		byte(uint64(n)>>56), byte(uint64(n)>>48), byte(uint64(n)>>40), byte(uint64(n)>>32),
+		byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+// readLoop reads the client's messages and queues them on c's worker, until
+// the connection fails or closes.
+func (t *wsTransport) readLoop(c *conn) {
+	ws := t.ws
+	wait := 2 * t.cfg.WSPingInterval
+	ws.SetReadLimit(t.cfg.WSReadLimit)
+	_ = ws.SetReadDeadline(time.Now().Add(wait))
+	ws.SetPongHandler(func(string) error {
+		return ws.SetReadDeadline(time.Now().Add(wait))
+	})
+	// Pongs go through the writer, whose write deadline gorilla's own
+	// answer would change in the middle of a write.
+	ws.SetPingHandler(func(data string) error {
+		t.mu.Lock()
+		t.pong = append([]byte{}, data...)
+		t.startWriter()
+		t.mu.Unlock()
+		return nil
+	})
+	trace := c.log.Enabled(context.Background(), LevelTrace)
+	for {
+		_, data, err := ws.ReadMessage()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+				c.log.Debug("gateway: websocket read", "error", err)
+			}
+			return
+		}
+		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		if trace {
+			c.log.Log(context.Background(), LevelTrace, "--> ws", "msg", string(data))
+		}
+		if !c.clientMessage(data, t.killed) {
+			return
+		}
+	}
+}
