@@ -87,8 +87,9 @@ type Config struct {
 	// A client sending more is disconnected with close code 1009 (message
 	// too big). Default: 1 MiB.
 	WSReadLimit int64
-	// WSWriteTimeout bounds the writing of one message to a client; a
-	// client that does not read is disconnected. Default: 10s.
+	// WSWriteTimeout bounds each write to a client: a client that does not
+	// read is disconnected once a write has waited for between half of it
+	// and all of it. Default: 10s.
 	WSWriteTimeout time.Duration
 	// WSPingInterval is the time between pings to a client. A client that
 	// neither sends anything nor answers for two intervals is

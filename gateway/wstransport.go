@@ -45,6 +45,10 @@ type wsTransport struct {
 	ended     bool // the reader has ended: nothing is written any more
 	pinger    *time.Timer
 	writers   sync.WaitGroup
+
+	// writeDeadline is the write deadline set on the connection. Only the
+	// goroutine that writes (see writing) uses it.
+	writeDeadline time.Time
 }
 
 func newWSTransport(cfg *Config) *wsTransport {
@@ -228,10 +232,29 @@ func (t *wsTransport) write() {
 	}
 }
 
-func (t *wsTransport) deadline() time.Time { return time.Now().Add(t.cfg.WSWriteTimeout) }
+// deadline returns the deadline of a control frame written now, which
+// gorilla/websocket sets on the connection.
+func (t *wsTransport) deadline() time.Time {
+	t.writeDeadline = time.Now().Add(t.cfg.WSWriteTimeout)
+	return t.writeDeadline
+}
+
+// renewDeadline makes sure a write call that starts now has at least half
+// of WSWriteTimeout, and at most all of it, to complete. It sets a new
+// deadline only when less than half is left: setting one on every write
+// would update a runtime timer for each message, which costs as much as
+// the rest of delivering an event to a connection.
+func (t *wsTransport) renewDeadline(nc net.Conn) {
+	now := time.Now()
+	if t.writeDeadline.Sub(now) >= t.cfg.WSWriteTimeout/2 {
+		return
+	}
+	t.writeDeadline = now.Add(t.cfg.WSWriteTimeout)
+	_ = nc.SetWriteDeadline(t.writeDeadline)
+}
 
 // wsChunk is the most bytes of frames the writer gathers for one write
-// call; each write call gets a WSWriteTimeout of its own.
+// call; each write call gets between half and all of WSWriteTimeout.
 const wsChunk = 64 << 10
 
 // wsFrames holds the buffers frames are gathered in.
@@ -244,6 +267,7 @@ func (t *wsTransport) writeMessages(ws *websocket.Conn, msgs [][]byte) error {
 	}
 	if t.cfg.WSCompression {
 		for _, msg := range msgs {
+			// gorilla sets its deadline on the connection for each frame.
 			_ = ws.SetWriteDeadline(t.deadline())
 			if err := ws.WriteMessage(websocket.TextMessage, msg); err != nil {
 				return err
@@ -263,7 +287,7 @@ func (t *wsTransport) writeMessages(ws *websocket.Conn, msgs [][]byte) error {
 		if len(buf) == 0 {
 			return nil
 		}
-		_ = nc.SetWriteDeadline(t.deadline())
+		t.renewDeadline(nc)
 		_, err := nc.Write(buf)
 		buf = buf[:0]
 		return err
@@ -276,7 +300,7 @@ func (t *wsTransport) writeMessages(ws *websocket.Conn, msgs [][]byte) error {
 		}
 		if len(msg) > wsChunk {
 			// Too big to copy: its header and itself in one writev.
-			_ = nc.SetWriteDeadline(t.deadline())
+			t.renewDeadline(nc)
 			bufs := net.Buffers{appendFrameHeader(buf, len(msg)), msg}
 			if _, err := bufs.WriteTo(nc); err != nil {
 				return err

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +32,7 @@ type fanoutResult struct {
 	outOfSeq  int64 // deliveries whose sequence number was not the next one
 	lat       summary
 	elapsed   time.Duration
+	clients   string // where the clients ran
 	err       error
 }
 
@@ -159,10 +166,28 @@ func hubFanTarget() (*fanTarget, error) {
 // o.fanRate times per second for o.dur (after a one-second warm-up that is
 // not timed), and measures the time from publishing to each client's
 // receipt. Each event carries a sequence number, so every connection can
-// tell that it got every event once, in order.
+// tell that it got every event once, in order. The clients run in a child
+// process where it can (see fanChild), else in this one.
 func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanoutResult {
 	res := fanoutResult{name: name, conns: o.fanConns}
 	defer t.close()
+	interval := time.Second / time.Duration(o.fanRate)
+	warm := int64(o.fanRate) // one second
+	total := warm + int64(o.dur/interval)
+	res.published = total
+	res.want = total * int64(o.fanConns)
+	// Clients give up this long after the last event should have been
+	// published.
+	window := time.Duration(total)*interval + ioTimeout
+	if fanChildSupported && !o.fanInProcess {
+		res.clients = "clients in a child process"
+		res.err = fanoutInChild(ctx, o, t, fanChildArgs{
+			url: t.url, conns: o.fanConns, subscribe: t.subscribe, total: total, warm: warm, window: window,
+		}, interval, &res)
+		return res
+	}
+	res.clients = "clients in this process"
+
 	var setup func(*wsClient) error
 	if t.subscribe {
 		setup = func(c *wsClient) error {
@@ -183,20 +208,11 @@ func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanout
 		}
 	}
 
-	interval := time.Second / time.Duration(o.fanRate)
-	warm := int64(o.fanRate) // one second
-	total := warm + int64(o.dur/interval)
-	res.published = total
-	res.want = total * int64(len(clients))
-
-	base := time.Now()
 	parts := make([]latencies, len(clients))
 	var got, outOfSeq atomic.Int64
 	var errOnce sync.Once
 	var readErr error
-	// Readers give up this long after the last event should have been
-	// published.
-	readDeadline := base.Add(time.Duration(total)*interval + ioTimeout)
+	readDeadline := time.Now().Add(window)
 	var wg sync.WaitGroup
 	for i, c := range clients {
 		wg.Go(func() {
@@ -204,7 +220,7 @@ func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanout
 			var last int64
 			for n := int64(0); n < total; n++ {
 				msg, err := c.readEvent(readDeadline)
-				now := time.Since(base)
+				now := time.Now().UnixNano()
 				if err != nil {
 					errOnce.Do(func() { readErr = fmt.Errorf("client %d after %d events: %w", i, n, err) })
 					break
@@ -221,7 +237,7 @@ func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanout
 				}
 				last = seq
 				if seq > warm {
-					l.add(now - time.Duration(t))
+					l.add(time.Duration(now - t))
 				}
 			}
 			parts[i] = l
@@ -229,17 +245,7 @@ func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanout
 	}
 
 	start := time.Now()
-	tick := time.NewTicker(interval)
-	for seq := int64(1); seq <= total; seq++ {
-		if err := t.svc.publishChange(fanRID, seq, base); err != nil {
-			res.err = err
-			break
-		}
-		if seq < total {
-			<-tick.C
-		}
-	}
-	tick.Stop()
+	res.err = publishEvents(t.svc, total, interval)
 	wg.Wait()
 	res.elapsed = time.Since(start)
 	res.got = got.Load()
@@ -249,4 +255,78 @@ func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanout
 		res.err = readErr
 	}
 	return res
+}
+
+// publishEvents publishes total change events of fanRID, one each
+// interval.
+func publishEvents(svc *service, total int64, interval time.Duration) error {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for seq := int64(1); seq <= total; seq++ {
+		if err := svc.publishChange(fanRID, seq); err != nil {
+			return err
+		}
+		if seq < total {
+			<-tick.C
+		}
+	}
+	return nil
+}
+
+// fanoutInChild runs the clients of a fan-out run in a child process (this
+// program started with -fan-child), publishes the events once they are
+// ready, and fills res with what they got.
+func fanoutInChild(ctx context.Context, o options, t *fanTarget, a fanChildArgs, interval time.Duration, res *fanoutResult) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute+a.window)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, exe, "-fan-child", a.url,
+		"-fanout-conns", strconv.Itoa(a.conns), "-fan-subscribe="+strconv.FormatBool(a.subscribe),
+		"-fan-total", strconv.FormatInt(a.total, 10), "-fan-warm", strconv.FormatInt(a.warm, 10),
+		"-fan-window", a.window.String())
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	out := bufio.NewReader(stdout)
+	result := func() error {
+		line, err := out.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("fan-out child: %w", err)
+		}
+		if strings.TrimSpace(line) != "ready" {
+			return fmt.Errorf("fan-out child: %q", line)
+		}
+		if t.ready != nil {
+			if err := t.ready(ctx, a.conns); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		if err := publishEvents(t.svc, a.total, interval); err != nil {
+			return err
+		}
+		var r fanChildResult
+		if err := json.NewDecoder(out).Decode(&r); err != nil {
+			return fmt.Errorf("fan-out child: %w", err)
+		}
+		res.elapsed = time.Since(start)
+		res.got, res.outOfSeq = r.Got, r.OutOfSeq
+		res.lat = summarize([]latencies{r.Lat})
+		if r.Err != "" {
+			return fmt.Errorf("fan-out child: %s", r.Err)
+		}
+		return nil
+	}()
+	if err := cmd.Wait(); err != nil && result == nil {
+		result = fmt.Errorf("fan-out child: %w", err)
+	}
+	return result
 }

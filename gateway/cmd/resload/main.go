@@ -39,7 +39,9 @@ type options struct {
 	fanConns int
 	fanRate  int
 	memConns int
-	memSubs  int
+	// fanInProcess runs the fan-out clients in this process.
+	fanInProcess bool
+	memSubs      int
 	// memProfile is where the memory scenario writes a heap profile, taken
 	// with the connections up.
 	memProfile string
@@ -62,8 +64,24 @@ func main() {
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to this file in the memory scenario, with the connections up")
 	flag.StringVar(&traceFile, "trace", "", "write an execution trace of the whole run to this file")
+	flag.BoolVar(&o.fanInProcess, "fanout-inprocess", false, "run the fan-out clients in this process rather than in a child process")
 	flag.StringVar(&memChildURL, "mem-child", "", "internal: run the clients of the memory scenario against this URL")
+	var fan fanChildArgs
+	flag.StringVar(&fan.url, "fan-child", "", "internal: run the clients of the fan-out scenario against this URL")
+	flag.BoolVar(&fan.subscribe, "fan-subscribe", false, "internal: the fan-out clients subscribe")
+	flag.Int64Var(&fan.total, "fan-total", 0, "internal: events each fan-out client reads")
+	flag.Int64Var(&fan.warm, "fan-warm", 0, "internal: events of the fan-out warm-up")
+	flag.DurationVar(&fan.window, "fan-window", 0, "internal: how long the fan-out clients read")
 	flag.Parse()
+
+	if fan.url != "" {
+		fan.conns = o.fanConns
+		if err := fanChild(fan); err != nil {
+			fmt.Fprintln(os.Stderr, "resload: fan-out child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	if memChildURL != "" {
 		if err := memChild(memChildURL, o.memConns, o.memSubs); err != nil {

@@ -95,6 +95,7 @@ func report(ctx context.Context, w io.Writer, o options) bool {
 			name  string
 			start func() (*fanTarget, error)
 		}{
+			{"baseline: WS fan-out floor", floorFanTarget},
 			{"baseline: WS fan-out hub", hubFanTarget},
 			{fmt.Sprintf("fan-out %d ev/s", o.fanRate), gatewayFanTarget},
 		} {
@@ -159,8 +160,8 @@ func report(ctx context.Context, w io.Writer, o options) bool {
 
 	for _, f := range fans {
 		if f.err == nil {
-			fmt.Fprintf(w, "\n%s: %d events to %d connections, %d of %d deliveries received, %d lost, %d out of sequence.\n",
-				f.name, f.published, f.conns, f.got, f.want, f.lost(), f.outOfSeq)
+			fmt.Fprintf(w, "\n%s: %d events to %d connections (%s), %d of %d deliveries received, %d lost, %d out of sequence.\n",
+				f.name, f.published, f.conns, f.clients, f.got, f.want, f.lost(), f.outOfSeq)
 		}
 	}
 	if len(fans) > 0 {

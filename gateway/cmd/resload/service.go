@@ -52,13 +52,14 @@ func startService(url string) (*service, error) {
 }
 
 // publishChange publishes a change event of model rid that sets seq and t,
-// the time since base in nanoseconds, taken right before publishing.
-func (s *service) publishChange(rid string, seq int64, base time.Time) error {
+// the wall-clock time in Unix nanoseconds, taken right before publishing,
+// which a client in another process can compare with its own clock.
+func (s *service) publishChange(rid string, seq int64) error {
 	var buf [96]byte
 	b := append(buf[:0], `{"values":{"seq":`...)
 	b = strconv.AppendInt(b, seq, 10)
 	b = append(b, `,"t":`...)
-	b = strconv.AppendInt(b, int64(time.Since(base)), 10)
+	b = strconv.AppendInt(b, time.Now().UnixNano(), 10)
 	b = append(b, `}}`...)
 	return s.nc.Publish("event."+rid+".change", b)
 }
