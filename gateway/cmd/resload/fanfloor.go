@@ -1,16 +1,11 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"net"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/nats-io/nats.go"
-	"github.com/reskit/res/internal/natsembed"
 )
 
 // floorFanTarget is the second fan-out baseline, the least this machine
@@ -20,22 +15,8 @@ import (
 // client that stops reading would stall every other), but nothing can
 // deliver faster here.
 func floorFanTarget() (*fanTarget, error) {
-	var cl cleanups
-	ns, err := natsembed.Start(natsembed.Options{Host: "127.0.0.1"})
-	if err != nil {
-		return nil, err
-	}
-	cl.add(ns.Shutdown)
-	svc, err := startService(ns.URL())
-	if err != nil {
-		cl.run()
-		return nil, err
-	}
-	cl.add(svc.close)
-
 	var mu sync.Mutex
 	var conns []net.Conn
-	joined := make(chan struct{}, 1<<16)
 	parts := runtime.GOMAXPROCS(0)
 	work := make([]chan []byte, parts)
 	var writers sync.WaitGroup
@@ -52,35 +33,13 @@ func floorFanTarget() (*fanTarget, error) {
 			}
 		})
 	}
-	cl.add(func() {
-		for _, w := range work {
-			close(w)
-		}
-		writers.Wait()
-	})
-
-	nc, err := nats.Connect(ns.URL(), nats.Name("resload-floor"))
-	if err != nil {
-		cl.run()
-		return nil, err
-	}
-	cl.add(nc.Close)
-	prefix := []byte(`{"event":"` + fanRID + `.change","data":`)
-	if _, err := nc.Subscribe("event."+fanRID+".change", func(m *nats.Msg) {
-		msg := append(append(append(make([]byte, 0, len(prefix)+len(m.Data)+1), prefix...), m.Data...), '}')
+	fan := func(msg []byte) {
 		frame := append(appendFrameHeader(make([]byte, 0, len(msg)+10), len(msg)), msg...)
 		for _, w := range work {
 			w <- frame
 		}
-	}); err != nil {
-		cl.run()
-		return nil, err
 	}
-	if err := nc.Flush(); err != nil {
-		cl.run()
-		return nil, err
-	}
-	s, err := startEchoServer(func(ws *websocket.Conn) {
+	serve := func(ws *websocket.Conn, joined chan<- struct{}) {
 		mu.Lock()
 		conns = append(conns, ws.NetConn())
 		mu.Unlock()
@@ -90,29 +49,14 @@ func floorFanTarget() (*fanTarget, error) {
 				return
 			}
 		}
-	})
-	if err != nil {
-		cl.run()
-		return nil, err
 	}
-	cl.add(s.close)
-	return &fanTarget{
-		url: s.url,
-		svc: svc,
-		ready: func(ctx context.Context, n int) error {
-			for range n {
-				select {
-				case <-joined:
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(ioTimeout):
-					return errors.New("floor: clients did not join")
-				}
-			}
-			return nil
-		},
-		close: cl.run,
-	}, nil
+	stop := func() {
+		for _, w := range work {
+			close(w)
+		}
+		writers.Wait()
+	}
+	return baselineFanTarget("floor", fan, serve, stop)
 }
 
 // appendFrameHeader appends the header of an unmasked, final text frame

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,18 +59,13 @@ func gatewayFanTarget() (*fanTarget, error) {
 	return &fanTarget{url: e.wsURL, svc: e.svc, subscribe: true, close: e.close}, nil
 }
 
-// fanHub is the fan-out baseline: the least a gateway must do. It
-// subscribes to the events on NATS, wraps each one once as a client event,
-// and queues it to every connection's writer goroutine, with the same
-// WebSocket library and one bounded queue per connection.
-type fanHub struct {
-	mu      sync.Mutex
-	outs    map[chan []byte]bool
-	dropped int64
-	joined  chan struct{}
-}
-
-func hubFanTarget() (*fanTarget, error) {
+// baselineFanTarget starts what the fan-out baselines share: an embedded
+// NATS server, the service that publishes the events, a NATS subscription
+// that wraps each event once as a client event and hands it to fan, and a
+// WebSocket server that runs serve for each connection (serve must count
+// the connection in with joined, and return when it closes). stop runs
+// when the target closes, after the server.
+func baselineFanTarget(name string, fan func(msg []byte), serve func(ws *websocket.Conn, joined chan<- struct{}), stop func()) (*fanTarget, error) {
 	var cl cleanups
 	ns, err := natsembed.Start(natsembed.Options{Host: "127.0.0.1"})
 	if err != nil {
@@ -84,8 +78,8 @@ func hubFanTarget() (*fanTarget, error) {
 		return nil, err
 	}
 	cl.add(svc.close)
-	hub := &fanHub{outs: make(map[chan []byte]bool), joined: make(chan struct{}, 1<<16)}
-	nc, err := nats.Connect(ns.URL(), nats.Name("resload-hub"))
+	cl.add(stop)
+	nc, err := nats.Connect(ns.URL(), nats.Name("resload-"+name))
 	if err != nil {
 		cl.run()
 		return nil, err
@@ -93,16 +87,7 @@ func hubFanTarget() (*fanTarget, error) {
 	cl.add(nc.Close)
 	prefix := []byte(`{"event":"` + fanRID + `.change","data":`)
 	if _, err := nc.Subscribe("event."+fanRID+".change", func(m *nats.Msg) {
-		msg := append(append(append(make([]byte, 0, len(prefix)+len(m.Data)+1), prefix...), m.Data...), '}')
-		hub.mu.Lock()
-		defer hub.mu.Unlock()
-		for out := range hub.outs {
-			select {
-			case out <- msg:
-			default:
-				hub.dropped++
-			}
-		}
+		fan(append(append(append(make([]byte, 0, len(prefix)+len(m.Data)+1), prefix...), m.Data...), '}'))
 	}); err != nil {
 		cl.run()
 		return nil, err
@@ -111,12 +96,54 @@ func hubFanTarget() (*fanTarget, error) {
 		cl.run()
 		return nil, err
 	}
-	s, err := startEchoServer(func(ws *websocket.Conn) {
+	joined := make(chan struct{}, 1<<16)
+	s, err := startEchoServer(func(ws *websocket.Conn) { serve(ws, joined) })
+	if err != nil {
+		cl.run()
+		return nil, err
+	}
+	cl.add(s.close)
+	return &fanTarget{
+		url: s.url,
+		svc: svc,
+		ready: func(ctx context.Context, n int) error {
+			for range n {
+				select {
+				case <-joined:
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(ioTimeout):
+					return fmt.Errorf("%s: clients did not join", name)
+				}
+			}
+			return nil
+		},
+		close: cl.run,
+	}, nil
+}
+
+// hubFanTarget is the first fan-out baseline, the least a gateway must
+// do: it queues each event to every connection's writer goroutine, with
+// the same WebSocket library and one bounded queue per connection.
+func hubFanTarget() (*fanTarget, error) {
+	var mu sync.Mutex
+	outs := make(map[chan []byte]bool)
+	fan := func(msg []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		for out := range outs {
+			select {
+			case out <- msg:
+			default: // dropped: the client sees a gap in the sequence
+			}
+		}
+	}
+	serve := func(ws *websocket.Conn, joined chan<- struct{}) {
 		out := make(chan []byte, 1024)
-		hub.mu.Lock()
-		hub.outs[out] = true
-		hub.mu.Unlock()
-		hub.joined <- struct{}{}
+		mu.Lock()
+		outs[out] = true
+		mu.Unlock()
+		joined <- struct{}{}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -132,34 +159,13 @@ func hubFanTarget() (*fanTarget, error) {
 				break
 			}
 		}
-		hub.mu.Lock()
-		delete(hub.outs, out)
-		hub.mu.Unlock()
+		mu.Lock()
+		delete(outs, out)
+		mu.Unlock()
 		close(out)
 		<-done
-	})
-	if err != nil {
-		cl.run()
-		return nil, err
 	}
-	cl.add(s.close)
-	return &fanTarget{
-		url: s.url,
-		svc: svc,
-		ready: func(ctx context.Context, n int) error {
-			for range n {
-				select {
-				case <-hub.joined:
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-time.After(ioTimeout):
-					return errors.New("hub: clients did not join")
-				}
-			}
-			return nil
-		},
-		close: cl.run,
-	}, nil
+	return baselineFanTarget("hub", fan, serve, func() {})
 }
 
 // runFanout connects o.fanConns clients to t, publishes a change event
