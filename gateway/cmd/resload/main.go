@@ -1,8 +1,11 @@
 // Command resload measures the speed of the RES gateway on this machine.
 //
-// It runs everything on loopback inside one process: an embedded NATS
-// server, the gateway (the library, on a free port), a small fake RES
-// service written with plain nats.go, and WebSocket clients. It runs each
+// It runs everything on loopback: in one process an embedded NATS server,
+// the gateway (the library, on a free port), a small fake RES service
+// written with plain nats.go, and the WebSocket clients of the request
+// scenarios; the clients of the fan-out and memory scenarios run in a
+// child process (this program, started again), so that they cost the
+// gateway's process nothing but its share of the CPUs. It runs each
 // scenario for a bounded time, prints a table and exits:
 //
 //	go run ./gateway/cmd/resload                 # every scenario, about a minute
@@ -11,9 +14,10 @@
 //
 // The scenarios are: cached get over WebSocket (get), subscribe of uncached
 // resources (subscribe), event fan-out (fanout), HTTP GET of a cached
-// resource (http), memory per idle connection (memory), and two baselines
+// resource (http), memory per idle connection (memory), and baselines
 // measured in the same run: a WebSocket echo server with the same library
-// (echo) and plain NATS request/reply (nats).
+// (echo), plain NATS request/reply (nats), and for fan-out a minimal hub
+// and the floor of this machine (see hubFanTarget and floorFanTarget).
 package main
 
 import (
