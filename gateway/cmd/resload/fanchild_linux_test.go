@@ -52,8 +52,8 @@ func TestFanReaderRejects(t *testing.T) {
 		"masked frame":    {0x81, 0x82, 1, 2, 3, 4, 'h', 'i'},
 		"fragment":        {0x01, 2, 'h', 'i'},
 		"close frame":     {0x88, 2, 0x03, 0xe8},
-		"not an event":    append([]byte{0x81, 11}, `{"id":1234}`...),
-		"event without t": append([]byte{0x81, 17}, `{"event":"x.y","data":{"seq":1}}`[:17]...),
+		"not an event":    textFrame(`{"id":1234}`),
+		"event without t": textFrame(`{"event":"x.y","data":{"values":{"seq":1}}}`),
 		"binary frame":    {0x82, 1, 0},
 		"huge frame":      {0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 0},
 	} {
