@@ -274,3 +274,57 @@ func TestCoreStopWithUnresponsiveClient(t *testing.T) {
 		t.Fatalf("Stop: %v", err)
 	}
 }
+
+// TestCoreWSLateReaderGetsEverything has a client stop reading while a
+// burst of events fills its socket, so that writes are left half done and
+// finished later, and checks that once it reads again it gets every
+// event, whole and in order.
+func TestCoreWSLateReaderGetsEverything(t *testing.T) {
+	e := newCoreEnv(t, gateway.Config{WSWriteTimeout: time.Minute, WSSendQueue: 100000})
+	// Socket buffers as they come: a receive buffer made small after the
+	// connection is up can leave TCP waiting for its persist timer, which
+	// backs off to minutes.
+	ws := e.rawDial()
+	if err := ws.WriteJSON(map[string]any{"id": 1, "method": "subscribe.test.late"}); err != nil {
+		t.Fatal(err)
+	}
+	e.serveAccess("test.late", `{"get":true}`)
+	e.serveGet("test.late", `{"model":{"seq":0,"pad":""}}`)
+	if _, _, err := ws.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+	// Events of assorted sizes, 12 MB in all, while the client reads
+	// nothing: more than the socket buffers hold. Most are small, so that
+	// a write of a few of them is cut short when the buffers fill up; one
+	// in a hundred is bigger than a write takes at once.
+	const events = 8000
+	pad := func(seq int) string {
+		n := 1 + seq*397%2000
+		if seq%100 == 0 {
+			n = 100_000 + seq
+		}
+		return strings.Repeat(string(rune('a'+seq%26)), n)
+	}
+	for seq := 1; seq <= events; seq++ {
+		e.publish("event.test.late.change", fmt.Sprintf(`{"values":{"seq":%d,"pad":%q}}`, seq, pad(seq)))
+	}
+	_ = ws.SetReadDeadline(time.Now().Add(wait))
+	for seq := 1; seq <= events; seq++ {
+		var ev struct {
+			Event string `json:"event"`
+			Data  struct {
+				Values struct {
+					Seq int    `json:"seq"`
+					Pad string `json:"pad"`
+				} `json:"values"`
+			} `json:"data"`
+		}
+		if err := ws.ReadJSON(&ev); err != nil {
+			t.Fatalf("event %d: %v", seq, err)
+		}
+		if ev.Event != "test.late.change" || ev.Data.Values.Seq != seq || ev.Data.Values.Pad != pad(seq) {
+			t.Fatalf("event %d: got %s seq %d with %d bytes of pad, want seq %d with %d",
+				seq, ev.Event, ev.Data.Values.Seq, len(ev.Data.Values.Pad), seq, len(pad(seq)))
+		}
+	}
+}

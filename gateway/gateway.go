@@ -51,6 +51,8 @@ type Gateway struct {
 
 	// wg counts the goroutines of client connections.
 	wg sync.WaitGroup
+	// writers writes to WebSocket connections; it stops after wg.
+	writers *writePool
 
 	metrics *metrics // set by New
 }
@@ -63,9 +65,10 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, err
 	}
 	g := &Gateway{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		conns: make(map[string]*conn),
+		cfg:     cfg,
+		log:     cfg.Logger,
+		conns:   make(map[string]*conn),
+		writers: newWritePool(),
 	}
 	g.ws = &wsHandler{g: g}
 	g.api = &apiHandler{g: g}
@@ -338,6 +341,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 		<-done
 		errs = append(errs, ctx.Err())
 	}
+	g.writers.stop()
 	g.sysUnsub()
 	g.tokUnsub()
 	g.mq.Close()

@@ -50,7 +50,7 @@ func (h *wsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newConn(g, r)
-	t := newWSTransport(&g.cfg)
+	t := newWSTransport(&g.cfg, g.writers)
 	if !c.start(t) {
 		writeHTTPError(w, http.StatusServiceUnavailable, resprot.ErrServiceUnavailable)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -12,24 +13,30 @@ import (
 // wsTransport carries a connection's messages to its WebSocket.
 //
 // Messages wait in out, a queue bounded by Config.WSSendQueue; a client
-// whose queue overflows is disconnected. A writer goroutine drains the
-// queue, and exists only while there is something to write: the first
-// message queued on an idle connection starts one, which writes until the
-// queue is empty and exits. It writes all the messages queued at once in
-// one system call, as WebSocket frames it builds itself, except when
-// compression is on, where gorilla/websocket writes each message. Pings
-// are queued by a timer, so an idle connection has no goroutine but its
-// reader.
+// whose queue overflows is disconnected. The first message queued on an
+// idle connection goes to the gateway's writePool, whose goroutines write
+// it, and what was queued with it, with one system call that does not
+// block. What the socket does not take at once goes to a writer goroutine
+// of the connection's own, which exists only while there is something to
+// write: it writes until the queue is empty and exits. Writes carry all
+// the messages queued at once, as WebSocket frames the transport builds
+// itself, except when compression is on, where gorilla/websocket writes
+// each message from the writer goroutine. Pings are queued by a timer, so
+// an idle connection has no goroutine but its reader.
 //
 // The reader may write a reply itself when nothing else is being written
 // (sendNow). One writer at a time, as gorilla/websocket requires: writing
-// is set while a goroutine writes, and only that goroutine clears it. The frames
-// gorilla writes from the reader goroutine (pongs, and the close frame
-// that answers the client's) cannot interleave with ours: each is one
-// Write call, which net.Conn and tls.Conn keep whole.
+// is set while a pool goroutine, the writer goroutine or the reader
+// writes, and only the one that writes clears it. Pongs and the answer to
+// the client's close frame go through that rule too, so that no frame
+// starts in the middle of another one that a write left unfinished.
 type wsTransport struct {
 	cfg    *Config
+	pool   *writePool
 	killed chan struct{} // closed by kill; stops a reader waiting for a request slot
+	// raw writes to the socket without blocking, for the pool; nil where
+	// the pool is not used (TLS, compression).
+	raw syscall.RawConn
 
 	mu        sync.Mutex // protects the fields below
 	ws        *websocket.Conn
@@ -46,13 +53,18 @@ type wsTransport struct {
 	pinger    *time.Timer
 	writers   sync.WaitGroup
 
+	// rest is what a pool write left of its frames, for the writer
+	// goroutine to write first; restMsgs is how many messages they end.
+	rest     []byte
+	restMsgs int
+
 	// writeDeadline is the write deadline set on the connection. Only the
 	// goroutine that writes (see writing) uses it.
 	writeDeadline time.Time
 }
 
-func newWSTransport(cfg *Config) *wsTransport {
-	return &wsTransport{cfg: cfg, killed: make(chan struct{})}
+func newWSTransport(cfg *Config, pool *writePool) *wsTransport {
+	return &wsTransport{cfg: cfg, pool: pool, killed: make(chan struct{})}
 }
 
 // setWS starts writing to ws what is queued, and pinging.
@@ -63,6 +75,11 @@ func (t *wsTransport) setWS(ws *websocket.Conn) {
 	if t.isKilled {
 		_ = ws.NetConn().Close()
 		return
+	}
+	if sc, ok := ws.NetConn().(syscall.Conn); ok && canWriteOnce && t.pool != nil && !t.cfg.WSCompression {
+		if raw, err := sc.SyscallConn(); err == nil {
+			t.raw = raw
+		}
 	}
 	t.pinger = time.AfterFunc(t.cfg.WSPingInterval, t.pingDue)
 	t.startWriter()
@@ -79,6 +96,84 @@ func (t *wsTransport) startWriter() {
 	}
 	t.writing = true
 	t.writers.Add(1)
+	if t.raw != nil && !t.ping && t.pong == nil && !t.closing && t.pool.push(t) {
+		return
+	}
+	go t.write()
+}
+
+// writeMaxRounds is how many times a pool goroutine writes what a
+// connection queued before it leaves the rest to the connection's writer
+// goroutine, so that a busy connection does not keep it from the others.
+const writeMaxRounds = 4
+
+// writeNow runs on a goroutine of the pool. It writes what is queued, in
+// one system call that does not block, and hands what the socket did not
+// take, and pings, pongs and the close frame, to a writer goroutine.
+func (t *wsTransport) writeNow() {
+	for range writeMaxRounds {
+		t.mu.Lock()
+		if t.ended || t.isKilled || t.closeSent {
+			t.writing = false
+			t.mu.Unlock()
+			t.writers.Done()
+			return
+		}
+		if len(t.out) == 0 && !t.ping && t.pong == nil && !t.closing {
+			t.writing = false
+			t.out = nil // an idle connection keeps no queue
+			t.mu.Unlock()
+			t.writers.Done()
+			return
+		}
+		size := 0
+		for _, msg := range t.out {
+			size += len(msg) + 10
+		}
+		if t.ping || t.pong != nil || t.closing || size > wsChunk {
+			t.mu.Unlock()
+			go t.write() // it takes over the count in writers
+			return
+		}
+		batch, ws := t.out, t.ws
+		t.out = nil
+		t.mu.Unlock()
+
+		bp := wsFrames.Get().(*[]byte)
+		buf := (*bp)[:0]
+		for _, msg := range batch {
+			buf = append(appendFrameHeader(buf, len(msg)), msg...)
+		}
+		n, err := writeOnce(t.raw, buf)
+		var rest []byte
+		if err == nil && n < len(buf) {
+			rest = append([]byte(nil), buf[n:]...)
+		}
+		*bp = buf
+		if cap(buf) <= 2*wsChunk {
+			wsFrames.Put(bp)
+		}
+		t.mu.Lock()
+		if rest != nil {
+			t.rest, t.restMsgs = rest, len(batch)
+		} else {
+			t.pending -= len(batch)
+		}
+		if err != nil {
+			t.writing = false
+		}
+		t.mu.Unlock()
+		if err != nil {
+			_ = ws.NetConn().Close()
+			t.writers.Done()
+			return
+		}
+		if rest != nil {
+			t.pool.deferred.Add(1)
+			go t.write() // it takes over the count in writers
+			return
+		}
+	}
 	go t.write()
 }
 
@@ -185,7 +280,9 @@ func (t *wsTransport) write() {
 			return
 		}
 		batch, ping, pong, closing := t.out, t.ping, t.pong, t.closing
-		if len(batch) == 0 && !ping && pong == nil && !closing {
+		rest, restMsgs := t.rest, t.restMsgs
+		t.rest, t.restMsgs = nil, 0
+		if len(batch) == 0 && !ping && pong == nil && !closing && rest == nil {
 			t.writing = false
 			t.out = nil // an idle connection keeps no queue
 			t.mu.Unlock()
@@ -196,7 +293,12 @@ func (t *wsTransport) write() {
 		t.mu.Unlock()
 
 		var err error
-		if pong != nil {
+		if rest != nil {
+			nc := ws.NetConn()
+			t.renewDeadline(nc)
+			_, err = nc.Write(rest)
+		}
+		if err == nil && pong != nil {
 			err = ws.WriteControl(websocket.PongMessage, pong, t.deadline())
 		}
 		if err == nil {
@@ -212,7 +314,7 @@ func (t *wsTransport) write() {
 			_ = ws.SetReadDeadline(time.Now().Add(closeGrace))
 		}
 		t.mu.Lock()
-		t.pending -= len(batch)
+		t.pending -= len(batch) + restMsgs
 		if closing {
 			t.closeSent = true
 		}
@@ -348,6 +450,31 @@ func (t *wsTransport) readLoop(c *conn) {
 		t.mu.Unlock()
 		return nil
 	})
+	if t.raw != nil {
+		// The pool may have left a frame half written, for the writer
+		// goroutine to finish: gorilla's answer to the client's close
+		// frame must not cut into it. It is sent only when nothing is
+		// being written; otherwise the connection ends without it.
+		ws.SetCloseHandler(func(code int, _ string) error {
+			t.mu.Lock()
+			if t.writing || t.ended || t.isKilled || t.closeSent {
+				t.mu.Unlock()
+				return nil
+			}
+			t.writing = true
+			t.mu.Unlock()
+			msg := []byte{}
+			if code != websocket.CloseNoStatusReceived {
+				msg = websocket.FormatCloseMessage(code, "")
+			}
+			_ = ws.WriteControl(websocket.CloseMessage, msg, t.deadline())
+			t.mu.Lock()
+			t.writing = false
+			t.closeSent = true
+			t.mu.Unlock()
+			return nil
+		})
+	}
 	trace := c.log.Enabled(context.Background(), LevelTrace)
 	for {
 		_, data, err := ws.ReadMessage()
