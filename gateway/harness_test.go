@@ -1125,10 +1125,11 @@ const testParent = `{"child":{"rid":"test.model"}}`
 
 // subscribeParent subscribes c to test.parent with access granted, serving
 // the get requests of test.parent (testParent) and of test.model
-// (testModel), which it references, and returns c's response.
-func subscribeParent(t testing.TB, s *session, c *Client) *Response {
+// (testModel), which it references, and returns once c has its response,
+// without checking it.
+func subscribeParent(t testing.TB, s *session, c *Client) {
 	t.Helper()
-	return subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
+	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
 		"test.parent": model(testParent),
 		"test.model":  model(testModel),
 	})
