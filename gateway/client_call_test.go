@@ -115,10 +115,7 @@ func TestCallError(t *testing.T) {
 			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
-			creq := c.Send(t, "call.test.model.method", js(`{}`))
-			s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-			s.GetRequestOn(t, "call.test.model.method").RespondError(e)
-			creq.GetResponse(t).AssertError(t, e)
+			callGranted(t, s, c, "test.model", "method", js(`{}`), errorReply(e)).AssertError(t, e)
 		})
 	}
 }
@@ -210,8 +207,7 @@ func TestCallResourceResponse(t *testing.T) {
 	})
 	creq.GetResponse(t).AssertResult(t, js(`{"rid":"test.model","models":{"test.model":`+testModel+`}}`))
 
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c)
 	// It is a direct subscription.
 	c.Request(t, "unsubscribe.test.model", nil).AssertResult(t, nil)
 }
@@ -238,10 +234,7 @@ func TestCallLegacyClient(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.ConnectLegacy(t)
-	creq := c.Send(t, "call.test.model.method", nil)
-	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-	s.GetRequestOn(t, "call.test.model.method").RespondSuccess(js(`{"foo":"bar"}`))
-	creq.GetResponse(t).AssertResult(t, js(`{"foo":"bar"}`))
+	callGranted(t, s, c, "test.model", "method", nil, result(js(`{"foo":"bar"}`))).AssertResult(t, js(`{"foo":"bar"}`))
 }
 
 // The auth request carries the connection's HTTP context, needs no access

@@ -43,10 +43,7 @@ func TestSlowClientDoesNotBlockOthers(t *testing.T) {
 
 	// New clients are still served.
 	c3 := s.Connect(t)
-	creq := c3.Send(t, "call.test.model.method", nil)
-	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-	s.GetRequestOn(t, "call.test.model.method").RespondSuccess(js(`"ok"`))
-	creq.GetResponse(t).AssertResult(t, js(`{"payload":"ok"}`))
+	callGranted(t, s, c3, "test.model", "method", nil, result(js(`"ok"`))).AssertResult(t, js(`{"payload":"ok"}`))
 }
 
 // A client that closes its connection in the middle of requests leaves the
@@ -91,10 +88,7 @@ func TestUnansweredRequestDoesNotBlockOthers(t *testing.T) {
 
 	// Another request on the same connection, and one on another
 	// connection, are answered while the first is pending.
-	other := c.Send(t, "call.test.other.method", nil)
-	s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
-	s.GetRequestOn(t, "call.test.other.method").RespondSuccess(js(`1`))
-	other.GetResponse(t).AssertResult(t, js(`{"payload":1}`))
+	callGranted(t, s, c, "test.other", "method", nil, result(js(`1`))).AssertResult(t, js(`{"payload":1}`))
 
 	c2 := s.Connect(t)
 	subscribe(t, s, c2, "test.model", accessGranted, map[string]json.RawMessage{"test.model": model(testModel)}).

@@ -107,12 +107,8 @@ func TestSubscribeResourceErrors(t *testing.T) {
 			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
-			creq := c.Send(t, "subscribe.test.model", nil)
-			s.Serve(t, map[string]func(*Request){
-				"access.test.model": result(accessGranted),
-				"get.test.model":    errorReply(e),
-			})
-			creq.GetResponse(t).AssertError(t, e)
+			subscribeWith(t, s, c, "test.model", result(accessGranted), map[string]func(*Request){"test.model": errorReply(e)}).
+				AssertError(t, e)
 		})
 	}
 }
@@ -230,14 +226,11 @@ func TestSubscribeReferenceErrors(t *testing.T) {
 			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
-			creq := c.Send(t, "subscribe.test.parent", nil)
-			s.Serve(t, map[string]func(*Request){
-				"access.test.parent": result(accessGranted),
-				"get.test.parent":    result(model(`{"ok":{"rid":"test.model"},"bad":{"rid":"test.broken"}}`)),
-				"get.test.model":     result(model(testModel)),
-				"get.test.broken":    errorReply(e),
-			})
-			creq.GetResponse(t).AssertResult(t, map[string]any{
+			subscribeWith(t, s, c, "test.parent", result(accessGranted), map[string]func(*Request){
+				"test.parent": result(model(`{"ok":{"rid":"test.model"},"bad":{"rid":"test.broken"}}`)),
+				"test.model":  result(model(testModel)),
+				"test.broken": errorReply(e),
+			}).AssertResult(t, map[string]any{
 				"models": map[string]any{
 					"test.parent": js(`{"ok":{"rid":"test.model"},"bad":{"rid":"test.broken"}}`),
 					"test.model":  js(testModel),
@@ -254,10 +247,7 @@ func TestSubscribeReferencesNeedNoAccess(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-		"test.model":  model(testModel),
-	})
+	subscribeParent(t, s, c)
 	s.AssertNoRequest(t)
 }
 
@@ -271,12 +261,8 @@ func TestSubscribeResourceSetHoldsOnlyNewResources(t *testing.T) {
 	subscribeModel(t, s, c)
 
 	// The parent is new; the model it references was already sent.
-	creq := c.Send(t, "subscribe.test.parent", nil)
-	s.Serve(t, map[string]func(*Request){
-		"access.test.parent": result(accessGranted),
-		"get.test.parent":    result(model(`{"child":{"rid":"test.model"}}`)),
-	})
-	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.parent":{"child":{"rid":"test.model"}}}}`))
+	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{"test.parent": model(testParent)}).
+		AssertResult(t, js(`{"models":{"test.parent":`+testParent+`}}`))
 
 	// Subscribing again to a subscribed resource sends nothing new.
 	s.AutoRespond("access.test.model", result(accessGranted))
@@ -339,9 +325,8 @@ func TestSubscribeReferenceToCachedResource(t *testing.T) {
 	c1 := s.Connect(t)
 	subscribeModel(t, s, c1)
 	c2 := s.Connect(t)
-	subscribe(t, s, c2, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-	}).AssertResult(t, js(`{"models":{"test.parent":{"child":{"rid":"test.model"}},"test.model":`+testModel+`}}`))
+	subscribe(t, s, c2, "test.parent", accessGranted, map[string]json.RawMessage{"test.parent": model(testParent)}).
+		AssertResult(t, js(`{"models":{"test.parent":`+testParent+`,"test.model":`+testModel+`}}`))
 	s.AssertNoRequest(t)
 }
 
@@ -398,12 +383,8 @@ func TestSubscribeInvalidGetResult(t *testing.T) {
 			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
-			creq := c.Send(t, "subscribe.test.model", nil)
-			s.Serve(t, map[string]func(*Request){
-				"access.test.model": result(accessGranted),
-				"get.test.model":    result(js(tt.result)),
-			})
-			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
+			subscribe(t, s, c, "test.model", accessGranted, map[string]json.RawMessage{"test.model": js(tt.result)}).
+				AssertErrorCode(t, resprot.CodeInternalError)
 		})
 	}
 }
@@ -444,11 +425,8 @@ func TestGetNoEvents(t *testing.T) {
 	// are handled; it receives the change, the first client does not.
 	c2 := s.Connect(t)
 	s.AutoRespond("get.test.model", result(model(testModel)))
-	creq2 := c2.Send(t, "subscribe.test.model", nil)
-	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-	creq2.GetResponse(t)
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c2.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	subscribe(t, s, c2, "test.model", accessGranted, nil)
+	assertModelChange(t, s, c2)
 	c.AssertNoMessage(t)
 }
 

@@ -21,11 +21,8 @@ func TestUnsubscribe(t *testing.T) {
 	// in the cache and shows the event was handled.
 	c2 := s.Connect(t)
 	s.AutoRespond("get.test.model", result(model(testModel)))
-	creq := c2.Send(t, "subscribe.test.model", nil)
-	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-	creq.GetResponse(t)
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c2.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	subscribe(t, s, c2, "test.model", accessGranted, nil)
+	assertModelChange(t, s, c2)
 	c.AssertNoMessage(t)
 
 	// The subscription is gone.
@@ -48,14 +45,10 @@ func TestUnsubscribeIndirectOnly(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-		"test.model":  model(testModel),
-	})
+	subscribeParent(t, s, c)
 	c.Request(t, "unsubscribe.test.model", nil).AssertErrorCode(t, resprot.CodeNoSubscription)
 	// The child is still subscribed through the parent.
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c)
 }
 
 // A resource with direct subscriptions stays subscribed until as many have
@@ -111,8 +104,7 @@ func TestUnsubscribeCount(t *testing.T) {
 				}
 			}
 			if tt.subscribed {
-				s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-				c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+				assertModelChange(t, s, c)
 			} else {
 				c.Request(t, "unsubscribe.test.model", nil).AssertErrorCode(t, resprot.CodeNoSubscription)
 			}
@@ -158,13 +150,10 @@ func TestUnsubscribeParentKeepsDirectChild(t *testing.T) {
 	s := newSession(t)
 	c := s.Connect(t)
 	subscribeModel(t, s, c)
-	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-	})
+	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{"test.parent": model(testParent)})
 	c.Request(t, "unsubscribe.test.parent", nil).AssertResult(t, nil)
 
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c)
 }
 
 // Unsubscribing the direct subscription of a resource that is also
@@ -173,16 +162,12 @@ func TestUnsubscribeChildKeptByParent(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-		"test.model":  model(testModel),
-	})
+	subscribeParent(t, s, c)
 	s.AutoRespond("access.test.model", result(accessGranted))
 	c.Request(t, "subscribe.test.model", nil).AssertResult(t, js(`{}`))
 	c.Request(t, "unsubscribe.test.model", nil).AssertResult(t, nil)
 
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c)
 }
 
 // After a client unsubscribes and subscribes again, it gets the resource in
@@ -196,9 +181,7 @@ func TestResubscribeSendsResourceAgain(t *testing.T) {
 
 	// The gateway may still hold the model in its cache, or fetch it again.
 	s.AutoRespond("get.test.model", result(model(testModel)))
-	creq := c.Send(t, "subscribe.test.model", nil)
-	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
+	subscribe(t, s, c, "test.model", accessGranted, nil).AssertResult(t, js(`{"models":{"test.model":`+testModel+`}}`))
 }
 
 // "Cyclic references where none of the resources are directly subscribed
@@ -217,9 +200,8 @@ func TestUnsubscribeCycle(t *testing.T) {
 
 	s.AutoRespond("get.test.a", result(model(`{"b":{"rid":"test.b"}}`)))
 	s.AutoRespond("get.test.b", result(model(`{"a":{"rid":"test.a"}}`)))
-	creq := c.Send(t, "subscribe.test.b", nil)
-	s.GetRequestOn(t, "access.test.b").RespondSuccess(accessGranted)
-	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.a":{"b":{"rid":"test.b"}},"test.b":{"a":{"rid":"test.a"}}}}`))
+	subscribe(t, s, c, "test.b", accessGranted, nil).
+		AssertResult(t, js(`{"models":{"test.a":{"b":{"rid":"test.b"}},"test.b":{"a":{"rid":"test.a"}}}}`))
 }
 
 // A reference removed and then added again sends the referenced resource
@@ -228,10 +210,7 @@ func TestReferenceRemovedAndAddedAgain(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-		"test.model":  model(testModel),
-	})
+	subscribeParent(t, s, c)
 	s.AutoRespond("get.test.model", result(model(testModel)))
 	s.Event(t, "test.parent", "change", js(`{"values":{"child":null}}`))
 	c.AssertEvent(t, "test.parent.change", js(`{"values":{"child":null}}`))
@@ -256,6 +235,5 @@ func TestReferenceToResourceSubscribedElsewhere(t *testing.T) {
 	c.AssertEvent(t, "test.b.change", js(`{"values":{"child":{"rid":"test.model"}}}`))
 	// Unsubscribing a keeps the model through b.
 	c.Request(t, "unsubscribe.test.a", nil).AssertResult(t, nil)
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c)
 }

@@ -139,14 +139,10 @@ func TestCoreEventHeldWhileNewReferenceLoads(t *testing.T) {
 func TestCoreLegacyClientEncodings(t *testing.T) {
 	e := cachedEnv(t)
 	c := e.dial()
-	id := c.send("subscribe.test.m", nil)
-	e.serveAccess("test.m", `{"get":true}`)
-	e.serveGet("test.m", `{"model":{"s":{"rid":"test.x","soft":true},"d":{"data":{"a":1}},"p":{"data":"str"}}}`)
-	res, err := c.response(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsonEq(t, "legacy subscribe", res, `{"models":{"test.m":{"s":"test.x","d":"[Data]","p":"str"}}}`)
+	res := subscribeOK(t, e, c, "test.m", func() {
+		e.serveGet("test.m", `{"model":{"s":{"rid":"test.x","soft":true},"d":{"data":{"a":1}},"p":{"data":"str"}}}`)
+	})
+	jsonEq(t, "legacy subscribe", []byte(res), `{"models":{"test.m":{"s":"test.x","d":"[Data]","p":"str"}}}`)
 	e.publish("event.test.m.change", `{"values":{"d":{"data":[1]}}}`)
 	name, data := c.event()
 	jsonEq(t, name, data, `{"values":{"d":"[Data]"}}`)
@@ -154,24 +150,14 @@ func TestCoreLegacyClientEncodings(t *testing.T) {
 	// Clients on 1.2.0 still get the legacy encodings, but new call results.
 	c2 := e.dial()
 	mustResult(t, c2, "version", map[string]string{"protocol": "1.2.0"})
-	id = c2.send("subscribe.test.m", nil)
-	e.serveAccess("test.m", `{"get":true}`)
-	res, err = c2.response(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsonEq(t, "1.2.0 subscribe", res, `{"models":{"test.m":{"s":"test.x","d":"[Data]","p":"str"}}}`)
+	res = subscribeOK(t, e, c2, "test.m", nil)
+	jsonEq(t, "1.2.0 subscribe", []byte(res), `{"models":{"test.m":{"s":"test.x","d":"[Data]","p":"str"}}}`)
 
 	// From 1.2.1 on, soft references and data values are sent as they are.
 	c3 := e.dial()
 	mustResult(t, c3, "version", map[string]string{"protocol": "1.2.1"})
-	id = c3.send("subscribe.test.m", nil)
-	e.serveAccess("test.m", `{"get":true}`)
-	res, err = c3.response(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jsonEq(t, "1.2.1 subscribe", res, `{"models":{"test.m":{"s":{"rid":"test.x","soft":true},"d":{"data":[1]},"p":"str"}}}`)
+	res = subscribeOK(t, e, c3, "test.m", nil)
+	jsonEq(t, "1.2.1 subscribe", []byte(res), `{"models":{"test.m":{"s":{"rid":"test.x","soft":true},"d":{"data":[1]},"p":"str"}}}`)
 }
 
 func TestCoreReferenceThrottle(t *testing.T) {

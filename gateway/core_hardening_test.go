@@ -252,12 +252,9 @@ func TestCoreSubscriptionLimit(t *testing.T) {
 	subscribeOK(t, e, other, "test.a", nil)
 	// Unsubscribing frees a place.
 	mustResult(t, c, "unsubscribe.test.a", nil)
-	id = c.send("subscribe.test.d", nil)
-	e.serveAccess("test.d", `{"get":true}`)
-	e.serveGet("test.d", `{"model":{}}`)
-	if _, err := c.response(id); err != nil {
-		t.Fatalf("subscription after unsubscribe: %v", err)
-	}
+	subscribeOK(t, e, c, "test.d", func() {
+		e.serveGet("test.d", `{"model":{}}`)
+	})
 }
 
 func TestCoreStopWithUnresponsiveClient(t *testing.T) {

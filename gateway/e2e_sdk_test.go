@@ -54,16 +54,17 @@ func startLibrary(t testing.TB, natsURL string) *res.Service {
 
 	// Anyone may read; only a logged-in user may call methods. The private
 	// shelf needs a logged-in user even to read.
+	readAnyone := func(r res.AccessRequest) {
+		var tok token
+		_ = r.ParseToken(&tok)
+		if tok.User == "" {
+			_ = r.Access(true, "")
+			return
+		}
+		_ = r.AccessGranted()
+	}
 	s.Handle("book.$id",
-		res.Access(func(r res.AccessRequest) {
-			var tok token
-			_ = r.ParseToken(&tok)
-			if tok.User == "" {
-				_ = r.Access(true, "")
-				return
-			}
-			_ = r.AccessGranted()
-		}),
+		res.Access(readAnyone),
 		res.GetModel(func(r res.ModelRequest) {
 			lib.mu.Lock()
 			b, ok := lib.books[r.PathParam("id")]
@@ -105,15 +106,7 @@ func startLibrary(t testing.TB, natsURL string) *res.Service {
 	)
 
 	s.Handle("books",
-		res.Access(func(r res.AccessRequest) {
-			var tok token
-			_ = r.ParseToken(&tok)
-			if tok.User == "" {
-				_ = r.Access(true, "")
-				return
-			}
-			_ = r.AccessGranted()
-		}),
+		res.Access(readAnyone),
 		res.GetCollection(func(r res.CollectionRequest) {
 			lib.mu.Lock()
 			refs := make([]res.Ref, len(lib.order))

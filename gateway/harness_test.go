@@ -1080,11 +1080,24 @@ const (
 // in gets (resource name -> get result), and returns the response.
 func subscribe(t testing.TB, s *session, c *Client, rid string, access any, gets map[string]json.RawMessage) *Response {
 	t.Helper()
+	replies := make(map[string]func(*Request), len(gets))
+	for n, g := range gets {
+		replies[n] = result(g)
+	}
+	return subscribeWith(t, s, c, rid, result(access), replies)
+}
+
+// subscribeWith sends subscribe.<rid> from c, answers the access request of
+// rid's resource name with access and the get request of each resource name
+// in gets with its responder, in whatever order the gateway sends them
+// (failing on any other request), and returns c's response.
+func subscribeWith(t testing.TB, s *session, c *Client, rid string, access func(*Request), gets map[string]func(*Request)) *Response {
+	t.Helper()
 	name, _ := resprot.SplitRID(rid)
 	creq := c.Send(t, "subscribe."+rid, nil)
-	h := map[string]func(*Request){"access." + name: result(access)}
+	h := map[string]func(*Request){"access." + name: access}
 	for n, g := range gets {
-		h["get."+n] = result(g)
+		h["get."+n] = g
 	}
 	s.Serve(t, h)
 	return creq.GetResponse(t)
@@ -1104,4 +1117,43 @@ func subscribeCollection(t testing.TB, s *session, c *Client) {
 	t.Helper()
 	subscribe(t, s, c, "test.collection", accessGranted, map[string]json.RawMessage{"test.collection": collection(testCollection)}).
 		AssertResult(t, js(`{"collections":{"test.collection":`+testCollection+`}}`))
+}
+
+// testParent is the model test.parent of subscribeParent, whose child
+// references test.model.
+const testParent = `{"child":{"rid":"test.model"}}`
+
+// subscribeParent subscribes c to test.parent with access granted, serving
+// the get requests of test.parent (testParent) and of test.model
+// (testModel), which it references, and returns once c has its response,
+// without checking it.
+func subscribeParent(t testing.TB, s *session, c *Client) {
+	t.Helper()
+	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
+		"test.parent": model(testParent),
+		"test.model":  model(testModel),
+	})
+}
+
+// callGranted sends call.<rid>.<method> with params (nil leaves them out)
+// from c, grants the access request for rid's resource name, then answers
+// the call request with reply, failing unless the gateway sends these two
+// requests next and in that order, and returns c's response.
+func callGranted(t testing.TB, s *session, c *Client, rid, method string, params any, reply func(*Request)) *Response {
+	t.Helper()
+	name, _ := resprot.SplitRID(rid)
+	creq := c.Send(t, "call."+rid+"."+method, params)
+	s.GetRequestOn(t, "access."+name).RespondSuccess(accessGranted)
+	s.GetRequestOn(t, "call."+name+"."+method).Respond(reply)
+	return creq.GetResponse(t)
+}
+
+// assertModelChange publishes the change event {"name":"bar"} on
+// test.model and checks that c receives it as test.model.change with the
+// same data, as a client subscribed to test.model, directly or through a
+// reference, does while the cached name is not "bar".
+func assertModelChange(t testing.TB, s *session, c *Client) {
+	t.Helper()
+	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
+	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
 }

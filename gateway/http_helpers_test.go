@@ -183,8 +183,8 @@ func (r *httpResponse) assertHeader(t testing.TB, key string, want ...string) *h
 	return r
 }
 
-// getResource serves the access and get requests of an HTTP GET of rid,
-// in the order they come, with access granted.
+// serveGet serves the access and get requests of an HTTP GET of the
+// resource name, in the order they come, with get access granted.
 func serveGet(t testing.TB, s *session, name string, get json.RawMessage) {
 	t.Helper()
 	s.Serve(t, map[string]func(*Request){

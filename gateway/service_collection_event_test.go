@@ -140,8 +140,7 @@ func TestRemoveEventRemovesReference(t *testing.T) {
 	s.Event(t, "test.list", "remove", js(`{"idx":0}`))
 	c.AssertEvent(t, "test.list.remove", js(`{"idx":0}`))
 
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c2.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c2)
 	c.AssertNoEvent(t, s, "test.list", "test.list")
 }
 

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/reskit/res/resprot"
@@ -247,12 +248,8 @@ func TestQueryIgnoredByService(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	creq := c.Send(t, "subscribe.test.model?q=foo", nil)
-	s.Serve(t, map[string]func(*Request){
-		"access.test.model": result(accessGranted),
-		"get.test.model":    result(model(testModel)),
-	})
-	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.model?q=foo":`+testModel+`}}`))
+	subscribe(t, s, c, "test.model?q=foo", accessGranted, map[string]json.RawMessage{"test.model": model(testModel)}).
+		AssertResult(t, js(`{"models":{"test.model?q=foo":`+testModel+`}}`))
 	s.Event(t, "test.model", "custom", js(`{"a":1}`))
 	c.AssertEvent(t, "test.model?q=foo.custom", js(`{"a":1}`))
 }

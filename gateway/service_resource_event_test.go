@@ -112,12 +112,8 @@ func TestDeleteEventEvictsCache(t *testing.T) {
 	c.AssertEvent(t, "test.model.delete", nil)
 
 	c2 := s.Connect(t)
-	creq := c2.Send(t, "subscribe.test.model", nil)
-	s.Serve(t, map[string]func(*Request){
-		"access.test.model": result(accessGranted),
-		"get.test.model":    result(model(`{"name":"reborn"}`)),
-	})
-	creq.GetResponse(t).AssertResult(t, js(`{"models":{"test.model":{"name":"reborn"}}}`))
+	subscribe(t, s, c2, "test.model", accessGranted, map[string]json.RawMessage{"test.model": model(`{"name":"reborn"}`)}).
+		AssertResult(t, js(`{"models":{"test.model":{"name":"reborn"}}}`))
 }
 
 // A delete event reaches a client that subscribes indirectly, without an
@@ -126,10 +122,7 @@ func TestDeleteEventIndirect(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-		"test.model":  model(testModel),
-	})
+	subscribeParent(t, s, c)
 	s.Event(t, "test.model", "delete", nil)
 	c.AssertEvent(t, "test.model.delete", nil)
 	c.AssertNoEvent(t, s, "test.parent", "test.parent")
@@ -252,10 +245,7 @@ func TestReaccessEventKeepsIndirectSubscription(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	subscribe(t, s, c, "test.parent", accessGranted, map[string]json.RawMessage{
-		"test.parent": model(`{"child":{"rid":"test.model"}}`),
-		"test.model":  model(testModel),
-	})
+	subscribeParent(t, s, c)
 	s.AutoRespond("access.test.model", result(accessGranted))
 	c.Request(t, "subscribe.test.model", nil)
 	s.AutoRespond("access.test.model", errorReply(resprot.ErrAccessDenied))
@@ -263,8 +253,7 @@ func TestReaccessEventKeepsIndirectSubscription(t *testing.T) {
 	s.Event(t, "test.model", "reaccess", nil)
 	ev := c.GetEvent(t).AssertName(t, "test.model.unsubscribe")
 	assertReasonCode(t, ev, resprot.CodeAccessDenied)
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c)
 }
 
 // "It will invalidate any previous access response received for the

@@ -26,12 +26,8 @@ func TestRequestTimeout(t *testing.T) {
 		run  func(t *testing.T, s *session, c *Client)
 	}{
 		{name: "get", run: func(t *testing.T, s *session, c *Client) {
-			creq := c.Send(t, "subscribe.test.model", nil)
-			s.Serve(t, map[string]func(*Request){
-				"access.test.model": result(accessGranted),
-				"get.test.model":    func(r *Request) { r.Timeout() },
-			})
-			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+			subscribeWith(t, s, c, "test.model", result(accessGranted), map[string]func(*Request){"test.model": (*Request).Timeout}).
+				AssertErrorCode(t, resprot.CodeTimeout)
 		}},
 		{name: "access", run: func(t *testing.T, s *session, c *Client) {
 			s.AutoRespond("get.test.model", result(model(testModel)))
@@ -40,10 +36,7 @@ func TestRequestTimeout(t *testing.T) {
 			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
 		}},
 		{name: "call", run: func(t *testing.T, s *session, c *Client) {
-			creq := c.Send(t, "call.test.model.method", nil)
-			s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-			s.GetRequestOn(t, "call.test.model.method").Timeout()
-			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+			callGranted(t, s, c, "test.model", "method", nil, (*Request).Timeout).AssertErrorCode(t, resprot.CodeTimeout)
 		}},
 		{name: "auth", run: func(t *testing.T, s *session, c *Client) {
 			creq := c.Send(t, "auth.test.login", nil)
@@ -59,10 +52,7 @@ func TestRequestTimeout(t *testing.T) {
 			tt.run(t, s, c)
 
 			// The gateway keeps serving this client and others.
-			creq := c.Send(t, "call.test.other.method", nil)
-			s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
-			s.GetRequestOn(t, "call.test.other.method").RespondSuccess(js(`"ok"`))
-			creq.GetResponse(t).AssertResult(t, js(`{"payload":"ok"}`))
+			callGranted(t, s, c, "test.other", "method", nil, result(js(`"ok"`))).AssertResult(t, js(`{"payload":"ok"}`))
 			c2 := s.Connect(t)
 			subscribe(t, s, c2, "test.second", accessGranted, map[string]json.RawMessage{"test.second": model(`{"a":1}`)}).
 				AssertResult(t, js(`{"models":{"test.second":{"a":1}}}`))
@@ -75,12 +65,8 @@ func TestRequestTimeoutNotCached(t *testing.T) {
 	t.Parallel()
 	s := newSession(t, withRequestTimeout(shortRequestTimeout))
 	c := s.Connect(t)
-	creq := c.Send(t, "subscribe.test.model", nil)
-	s.Serve(t, map[string]func(*Request){
-		"access.test.model": result(accessGranted),
-		"get.test.model":    func(r *Request) { r.Timeout() },
-	})
-	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+	subscribeWith(t, s, c, "test.model", result(accessGranted), map[string]func(*Request){"test.model": (*Request).Timeout}).
+		AssertErrorCode(t, resprot.CodeTimeout)
 	subscribeModel(t, s, c)
 }
 
@@ -97,10 +83,7 @@ func TestPreResponseExtendsTimeout(t *testing.T) {
 	// Let the gateway's own timeout pass, as for a service slower than it:
 	// a call sent later, and left unanswered, times out with that timeout,
 	// so the slow call would have timed out before it.
-	later := c.Send(t, "call.test.other.method", nil)
-	s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
-	s.GetRequestOn(t, "call.test.other.method").Timeout()
-	later.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+	callGranted(t, s, c, "test.other", "method", nil, (*Request).Timeout).AssertErrorCode(t, resprot.CodeTimeout)
 	r.RespondSuccess(js(`"finally"`))
 	creq.GetResponse(t).AssertResult(t, js(`{"payload":"finally"}`))
 }
@@ -111,10 +94,7 @@ func TestPreResponseShortensTimeout(t *testing.T) {
 	t.Parallel()
 	s := newSession(t, withRequestTimeout(time.Minute))
 	c := s.Connect(t)
-	creq := c.Send(t, "call.test.model.slow", nil)
-	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-	s.GetRequestOn(t, "call.test.model.slow").RespondRaw([]byte(`timeout:"100"`))
-	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeTimeout)
+	callGranted(t, s, c, "test.model", "slow", nil, rawReply(`timeout:"100"`)).AssertErrorCode(t, resprot.CodeTimeout)
 }
 
 // A request with no service listening fails with system.notFound (NATS
@@ -129,9 +109,7 @@ func TestNoResponders(t *testing.T) {
 	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeNotFound)
 
 	s.StopListening(t, "get.>")
-	creq = c.Send(t, "subscribe.test.other", nil)
-	s.GetRequestOn(t, "access.test.other").RespondSuccess(accessGranted)
-	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeNotFound)
+	subscribe(t, s, c, "test.other", accessGranted, nil).AssertErrorCode(t, resprot.CodeNotFound)
 }
 
 // A reply that is not a valid response gives system.internalError.
@@ -152,21 +130,14 @@ func TestMalformedResponse(t *testing.T) {
 			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
-			creq := c.Send(t, "call.test.model.method", nil)
-			s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-			s.GetRequestOn(t, "call.test.model.method").RespondRaw([]byte(tt.reply))
-			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
+			callGranted(t, s, c, "test.model", "method", nil, rawReply(tt.reply)).AssertErrorCode(t, resprot.CodeInternalError)
 		})
 		t.Run("get "+tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := newSession(t)
 			c := s.Connect(t)
-			creq := c.Send(t, "subscribe.test.model", nil)
-			s.Serve(t, map[string]func(*Request){
-				"access.test.model": result(accessGranted),
-				"get.test.model":    rawReply(tt.reply),
-			})
-			creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
+			subscribeWith(t, s, c, "test.model", result(accessGranted), map[string]func(*Request){"test.model": rawReply(tt.reply)}).
+				AssertErrorCode(t, resprot.CodeInternalError)
 		})
 	}
 }
@@ -190,10 +161,7 @@ func TestCallResourceResponseInvalidRID(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
 	c := s.Connect(t)
-	creq := c.Send(t, "call.test.model.method", nil)
-	s.GetRequestOn(t, "access.test.model").RespondSuccess(accessGranted)
-	s.GetRequestOn(t, "call.test.model.method").RespondRaw([]byte(`{"resource":{"rid":"test..bad"}}`))
-	creq.GetResponse(t).AssertErrorCode(t, resprot.CodeInternalError)
+	callGranted(t, s, c, "test.model", "method", nil, rawReply(`{"resource":{"rid":"test..bad"}}`)).AssertErrorCode(t, resprot.CodeInternalError)
 }
 
 // "Several pre-responses": each one restarts the timer; the final response

@@ -204,8 +204,7 @@ func TestSystemResetOtherError(t *testing.T) {
 	s.Publish(t, resprot.SubjectSystemReset, js(`{"resources":["test.model"]}`))
 	s.GetRequestOn(t, "get.test.model").RespondError(resprot.ErrInternalError)
 	c.AssertNoEvent(t, s, "test.model", "test.model")
-	s.Event(t, "test.model", "change", js(`{"values":{"name":"bar"}}`))
-	c.AssertEvent(t, "test.model.change", js(`{"values":{"name":"bar"}}`))
+	assertModelChange(t, s, c)
 }
 
 // A resource that is not cached is not fetched.
