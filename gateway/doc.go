@@ -34,11 +34,16 @@
 // sent them (package internal/mq). The cache (package cache) guards the
 // resources of one resource name with one mutex and applies each event once.
 //
-// Each client connection has three goroutines: the HTTP handler reading
-// frames, a worker that owns all of the connection's state (subscriptions,
-// access, token) and handles requests, replies and events one at a time,
-// and a writer that drains a bounded queue of outgoing messages with a
-// write deadline and sends pings. Nothing on the worker blocks: a client
-// whose queue fills up is disconnected, so a client that does not read
-// cannot delay the others.
+// Each client connection keeps one goroutine, the reader of its
+// WebSocket. Its state (subscriptions, access, token) belongs to a worker
+// that runs the connection's work one function at a time (requests,
+// replies, events) on a goroutine that exists only while there is work;
+// when the connection is idle, the reader or the NATS dispatcher runs it
+// in place. Outgoing messages wait in a bounded queue. A pool of
+// goroutines shared by all connections, one per CPU, writes them with
+// system calls that do not block; what a socket does not take at once,
+// and pings, go to a writer goroutine of the connection's own, with a
+// write deadline. A client whose queue fills up, or whose write times
+// out, is disconnected, so a client that does not read cannot delay the
+// others.
 package gateway
