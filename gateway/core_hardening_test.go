@@ -325,3 +325,25 @@ func TestCoreWSLateReaderGetsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestCoreWSIdleLongerThanWriteTimeout checks that a connection that
+// stays idle for longer than the write timeout still gets the next event:
+// the write deadline is for writes that block, not for idle time.
+func TestCoreWSIdleLongerThanWriteTimeout(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	e := newCoreEnv(t, gateway.Config{WSWriteTimeout: timeout})
+	c := e.dial()
+	subscribeOK(t, e, c, "test.idle", func() { e.serveGet("test.idle", `{"model":{"n":0}}`) })
+	for n := 1; n <= 3; n++ {
+		// A reply the reader writes itself sets a write deadline.
+		roundTrip(t, c)
+		// Idle time is the point here, not a wait for something.
+		time.Sleep(3 * timeout)
+		e.publish("event.test.idle.change", fmt.Sprintf(`{"values":{"n":%d}}`, n))
+		name, data := c.event()
+		if want := fmt.Sprintf(`{"values":{"n":%d}}`, n); name != "test.idle.change" || string(data) != want {
+			t.Fatalf("after idling: event %s %s, want test.idle.change %s", name, data, want)
+		}
+	}
+	roundTrip(t, c)
+}

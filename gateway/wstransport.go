@@ -144,6 +144,9 @@ func (t *wsTransport) writeNow() {
 		for _, msg := range batch {
 			buf = append(appendFrameHeader(buf, len(msg)), msg...)
 		}
+		// The write does not wait, but it fails once the deadline a
+		// blocking write set has passed.
+		t.renewDeadline(ws.NetConn())
 		n, err := writeOnce(t.raw, buf)
 		var rest []byte
 		if err == nil && n < len(buf) {
