@@ -29,7 +29,10 @@ import (
 // is set while a pool goroutine, the writer goroutine or the reader
 // writes, and only the one that writes clears it. Pongs and the answer to
 // the client's close frame go through that rule too, so that no frame
-// starts in the middle of another one that a write left unfinished.
+// starts in the middle of another one that a write left unfinished. The
+// one frame gorilla still writes on its own is the close frame that ends
+// a connection whose client broke the protocol (a message over the read
+// limit, say): the connection ends with it, whatever it cuts into.
 type wsTransport struct {
 	cfg    *Config
 	pool   *writePool
