@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -346,4 +347,61 @@ func TestCoreWSIdleLongerThanWriteTimeout(t *testing.T) {
 		}
 	}
 	roundTrip(t, c)
+}
+
+// TestCoreWSFanoutWhileClientsLeave fans a stream of events out to many
+// clients while half of them hang up at different points of it: the
+// others get every event, in order, and the gateway keeps serving.
+func TestCoreWSFanoutWhileClientsLeave(t *testing.T) {
+	e := newCoreEnv(t, gateway.Config{})
+	const clients, events = 40, 300
+	cs := make([]*wsClient, clients)
+	for i := range cs {
+		cs[i] = e.dial()
+		var serve func()
+		if i == 0 {
+			serve = func() { e.serveGet("test.fan", `{"model":{"n":0}}`) }
+		}
+		subscribeOK(t, e, cs[i], "test.fan", serve)
+	}
+	errs := make(chan error, clients)
+	done := make(chan struct{}, clients)
+	for i, c := range cs {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			leaveAt := -1
+			if i%2 == 1 {
+				leaveAt = i * events / clients
+			}
+			for n := 1; n <= events; n++ {
+				if n == leaveAt {
+					_ = c.ws.Close()
+					return
+				}
+				var m map[string]json.RawMessage
+				select {
+				case m = <-c.msgs:
+				case <-time.After(wait):
+					errs <- fmt.Errorf("client %d: no event %d", i, n)
+					return
+				}
+				want := fmt.Sprintf(`{"values":{"n":%d}}`, n)
+				if string(m["event"]) != `"test.fan.change"` || string(m["data"]) != want {
+					errs <- fmt.Errorf("client %d: got %s %s, want test.fan.change %s", i, m["event"], m["data"], want)
+					return
+				}
+			}
+		}()
+	}
+	for n := 1; n <= events; n++ {
+		e.publish("event.test.fan.change", fmt.Sprintf(`{"values":{"n":%d}}`, n))
+	}
+	for range cs {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	roundTrip(t, cs[0])
 }
