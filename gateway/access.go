@@ -47,6 +47,12 @@ func (e *accessEntry) callErr(method string) *resprot.Error {
 // getAccess calls cb with the connection's access to rid, asking the
 // service unless it is known or already being asked.
 func (c *conn) getAccess(rid string, cb func(*accessEntry)) {
+	c.askAccess(rid, false, cb)
+}
+
+// askAccess is getAccess; when reset is set, a request it sends is one
+// that a system.reset caused, and waits its turn under the reset throttle.
+func (c *conn) askAccess(rid string, reset bool, cb func(*accessEntry)) {
 	if e := c.access[rid]; e != nil {
 		if e.done {
 			cb(e)
@@ -59,9 +65,14 @@ func (c *conn) getAccess(rid string, cb func(*accessEntry)) {
 	c.access[rid] = e
 	name, query := resprot.SplitRID(c.realRID(rid))
 	payload, _ := json.Marshal(resprot.Request{CID: c.cid, Token: c.tokenJSON(), Query: query})
-	c.request("access."+name, payload, func(data []byte, err error) {
-		c.accessReply(e, data, err)
-	})
+	reply := func(data []byte, err error) { c.accessReply(e, data, err) }
+	if reset {
+		c.g.cache.ResetRequest("access."+name, payload, func(data []byte, err error) {
+			c.do(func() { reply(data, err) })
+		})
+		return
+	}
+	c.request("access."+name, payload, reply)
 }
 
 func (c *conn) accessReply(e *accessEntry, data []byte, err error) {
@@ -116,17 +127,20 @@ func (c *conn) reaccess(s *sub) {
 }
 
 // recheckAll asks again for access to the directly subscribed resources
-// whose resource IDs match.
-func (c *conn) recheckAll(match func(rid string) bool) {
+// whose resource IDs match; under the reset throttle when a system.reset
+// asks (reset).
+func (c *conn) recheckAll(match func(rid string) bool, reset bool) {
 	for rid, s := range c.subs {
 		if s.direct > 0 && match(rid) {
-			c.recheck(s)
+			c.recheckFor(s, reset)
 		}
 	}
 }
 
-func (c *conn) recheck(s *sub) {
-	c.getAccess(s.rid, func(e *accessEntry) {
+func (c *conn) recheck(s *sub) { c.recheckFor(s, false) }
+
+func (c *conn) recheckFor(s *sub, reset bool) {
+	c.askAccess(s.rid, reset, func(e *accessEntry) {
 		if s.removed || s.direct == 0 {
 			return
 		}

@@ -76,8 +76,10 @@ type Config struct {
 	// UnsubscribeDelay is how long a resource stays cached after its last
 	// subscriber left. Default: 5s. A negative value evicts at once.
 	UnsubscribeDelay time.Duration
-	// ResetThrottle limits the get requests in flight caused by one
-	// system.reset event. Zero means no limit.
+	// ResetThrottle limits the requests in flight caused by system.reset
+	// events: the get requests for the resources they name, and the access
+	// requests for the subscriptions whose access they reset. Zero means
+	// no limit.
 	ResetThrottle int
 	// ReferenceThrottle limits the get requests in flight while one
 	// connection follows references. Zero means no limit.

@@ -295,7 +295,7 @@ func (c *conn) setToken(token json.RawMessage, tid string) {
 		c.dropAccess(rid)
 	}
 	if old != nil {
-		c.recheckAll(func(string) bool { return true })
+		c.recheckAll(func(string) bool { return true }, false)
 	}
 }
 
@@ -316,7 +316,7 @@ func (c *conn) resetAccess(patterns []string) {
 				c.dropAccess(rid)
 			}
 		}
-		c.recheckAll(match)
+		c.recheckAll(match, true)
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/nats-io/nats.go"
 	"github.com/reskit/res/gateway"
 )
 
@@ -404,4 +405,45 @@ func TestCoreWSFanoutWhileClientsLeave(t *testing.T) {
 		t.Error(err)
 	}
 	roundTrip(t, cs[0])
+}
+
+// TestCoreResetThrottle checks that ResetThrottle bounds what one
+// system.reset sends at once, get requests and access requests together,
+// as Resgate's --resetthrottle does, and that every request still goes
+// out in turn.
+func TestCoreResetThrottle(t *testing.T) {
+	e := newCoreEnv(t, gateway.Config{ResetThrottle: 2})
+	const clients = 4
+	for i := range clients {
+		c := e.dial()
+		var serve func()
+		if i == 0 {
+			serve = func() { e.serveGet("test.a", `{"model":{"n":1}}`) }
+		}
+		subscribeOK(t, e, c, "test.a", serve)
+	}
+	e.noRequest()
+	e.publish("system.reset", `{"resources":["test.a"],"access":["test.a"]}`)
+	// One get and an access request per client, two at a time.
+	want := map[string]int{"get.test.a": 1, "access.test.a": clients}
+	var inFlight []*nats.Msg
+	for sent := 0; sent < 1+clients; {
+		for len(inFlight) < 2 && sent+len(inFlight) < 1+clients {
+			inFlight = append(inFlight, e.anyRequest())
+		}
+		e.noRequest()
+		m := inFlight[0]
+		inFlight = inFlight[1:]
+		want[m.Subject]--
+		if want[m.Subject] < 0 {
+			t.Fatalf("unexpected request on %s", m.Subject)
+		}
+		if m.Subject == "get.test.a" {
+			respond(t, m, `{"result":{"model":{"n":1}}}`)
+		} else {
+			respond(t, m, `{"result":{"get":true}}`)
+		}
+		sent++
+	}
+	e.noRequest()
 }

@@ -310,3 +310,24 @@ func (e *coreEnv) tryRequest(subject string) *nats.Msg {
 	}
 	return nil
 }
+
+// anyRequest returns the next request the gateway sends, on any subject,
+// waiting for it.
+func (e *coreEnv) anyRequest() *nats.Msg {
+	e.t.Helper()
+	e.mu.Lock()
+	if len(e.pending) > 0 {
+		m := e.pending[0]
+		e.pending = e.pending[1:]
+		e.mu.Unlock()
+		return m
+	}
+	e.mu.Unlock()
+	select {
+	case m := <-e.reqs:
+		return m
+	case <-time.After(wait):
+		e.t.Fatal("no request")
+		return nil
+	}
+}

@@ -110,8 +110,8 @@ type Options struct {
 	// UnsubscribeDelay is how long a resource with no subscribers stays
 	// cached. Default: 5s. A negative value evicts it at once.
 	UnsubscribeDelay time.Duration
-	// ResetThrottle limits the get requests in flight caused by one reset.
-	// Zero means no limit.
+	// ResetThrottle limits the requests in flight caused by resets: their
+	// get requests, and those sent with ResetRequest. Zero means no limit.
 	ResetThrottle int
 }
 
@@ -310,6 +310,23 @@ func (c *Cache) Reset(patterns []string) {
 		}
 		es.mu.Unlock()
 	}
+}
+
+// ResetRequest sends a request that a reset causes outside the cache,
+// such as a connection's access request after a system.reset with access
+// patterns, under the same limit as the get requests of resets
+// (Options.ResetThrottle). cb is called once, on the broker's goroutine.
+func (c *Cache) ResetRequest(subject string, payload []byte, cb func(data []byte, err error)) {
+	c.reset.do(func(done func()) {
+		err := c.broker.Request(subject, payload, 0, func(data []byte, err error) {
+			done()
+			cb(data, err)
+		})
+		if err != nil {
+			done()
+			cb(nil, err)
+		}
+	})
 }
 
 // ResetAll fetches every cached resource again, as Reset does. A gateway
