@@ -37,6 +37,19 @@ func TestCustomEvent(t *testing.T) {
 	}
 }
 
+// "A custom event MUST NOT use a resource event name already defined by
+// this document": an unsubscribe event from a service would read, to the
+// client, as the gateway ending its subscription. It is dropped.
+func TestCustomEventNamedUnsubscribeDropped(t *testing.T) {
+	t.Parallel()
+	s := newSession(t)
+	c := s.Connect(t)
+	subscribeModel(t, s, c)
+	s.Event(t, "test.model", "unsubscribe", js(`{"reason":{"code":"system.accessDenied","message":"Access denied"}}`))
+	s.Event(t, "test.model", "custom", js(`{"after":true}`))
+	c.AssertEvent(t, "test.model.custom", js(`{"after":true}`))
+}
+
 // Custom events reach clients subscribing directly or indirectly, on
 // models and collections.
 func TestCustomEventOnIndirectResource(t *testing.T) {

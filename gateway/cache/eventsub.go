@@ -314,6 +314,10 @@ func (es *eventSub) apply(r *resource, ev string, data []byte) {
 		es.unlink(r)
 		r.state = stateDeleted
 		es.deliver(r, &Event{Name: resprot.EventDelete, Snapshot: r.snap})
+	case resprot.EventUnsubscribe:
+		// Only a gateway tells a client it was unsubscribed: a service's
+		// event of that name would look like it.
+		es.logError(r, "service event with the reserved name unsubscribe; dropped")
 	default:
 		var d json.RawMessage
 		if len(data) > 0 {
