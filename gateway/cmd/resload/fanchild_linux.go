@@ -19,24 +19,6 @@ import (
 // process here.
 const fanChildSupported = true
 
-// fanChildArgs are the flags of a fan-out child process.
-type fanChildArgs struct {
-	url       string
-	conns     int
-	subscribe bool
-	total     int64 // events to read on every connection
-	warm      int64 // events not timed
-	window    time.Duration
-}
-
-// fanChildResult is what a fan-out child writes on stdout when done.
-type fanChildResult struct {
-	Got      int64   `json:"got"`
-	OutOfSeq int64   `json:"outOfSeq"`
-	Lat      []int64 `json:"lat"` // nanoseconds, from publishing to receipt
-	Err      string  `json:"err,omitempty"`
-}
-
 // fanChild is the client side of the fan-out scenario, run in a child
 // process so that the clients weigh on the gateway's process as little as
 // clients on other machines would, short of sharing its CPUs. It connects
@@ -48,14 +30,7 @@ type fanChildResult struct {
 func fanChild(a fanChildArgs) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var setup func(*wsClient) error
-	if a.subscribe {
-		setup = func(c *wsClient) error {
-			_, err := c.request("subscribe." + fanRID)
-			return err
-		}
-	}
-	clients, err := dialMany(ctx, a.url, a.conns, 32, setup)
+	clients, err := dialMany(ctx, a.url, a.conns, 32, fanSetup(a.subscribe))
 	if err != nil {
 		return err
 	}
@@ -86,16 +61,7 @@ func fanChild(a fanChildArgs) error {
 		})
 	}
 	wg.Wait()
-	var res fanChildResult
-	for _, r := range results {
-		res.Got += r.Got
-		res.OutOfSeq += r.OutOfSeq
-		res.Lat = append(res.Lat, r.Lat...)
-		if res.Err == "" {
-			res.Err = r.Err
-		}
-	}
-	return json.NewEncoder(os.Stdout).Encode(res)
+	return json.NewEncoder(os.Stdout).Encode(mergeFanResults(results))
 }
 
 // socketFD returns the descriptor of c's TCP connection. The connection
@@ -120,8 +86,7 @@ func socketFD(c *wsClient) (int, error) {
 type fanReader struct {
 	fd      int
 	pending []byte // the start of a frame not yet read whole
-	got     int64
-	last    int64
+	fanCount
 }
 
 // readFanout reads the events of rs until each has total of them or
@@ -234,24 +199,5 @@ func (r *fanReader) frames(data []byte, now, warm int64, res *fanChildResult) er
 		}
 	}
 	r.pending = append(r.pending[:0], p...)
-	return nil
-}
-
-// event counts one event message.
-func (r *fanReader) event(msg []byte, now, warm int64, res *fanChildResult) error {
-	seq, err1 := intField(msg, "seq")
-	t, err2 := intField(msg, "t")
-	if err1 != nil || err2 != nil {
-		return fmt.Errorf("unexpected message %s", msg)
-	}
-	r.got++
-	res.Got++
-	if seq != r.last+1 {
-		res.OutOfSeq++
-	}
-	r.last = seq
-	if seq > warm {
-		res.Lat = append(res.Lat, now-t)
-	}
 	return nil
 }

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -187,21 +183,14 @@ func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanout
 	window := time.Duration(total)*interval + ioTimeout
 	if fanChildSupported && !o.fanInProcess {
 		res.clients = "clients in a child process"
-		res.err = fanoutInChild(ctx, o, t, fanChildArgs{
+		res.err = fanoutInChild(ctx, t, fanChildArgs{
 			url: t.url, conns: o.fanConns, subscribe: t.subscribe, total: total, warm: warm, window: window,
 		}, interval, &res)
 		return res
 	}
 	res.clients = "clients in this process"
 
-	var setup func(*wsClient) error
-	if t.subscribe {
-		setup = func(c *wsClient) error {
-			_, err := c.request("subscribe." + fanRID)
-			return err
-		}
-	}
-	clients, err := dialMany(ctx, t.url, o.fanConns, 32, setup)
+	clients, err := dialMany(ctx, t.url, o.fanConns, 32, fanSetup(t.subscribe))
 	if err != nil {
 		res.err = err
 		return res
@@ -214,53 +203,118 @@ func runFanout(ctx context.Context, o options, name string, t *fanTarget) fanout
 		}
 	}
 
-	parts := make([]latencies, len(clients))
-	var got, outOfSeq atomic.Int64
-	var errOnce sync.Once
-	var readErr error
+	results := make([]fanChildResult, len(clients))
 	readDeadline := time.Now().Add(window)
 	var wg sync.WaitGroup
 	for i, c := range clients {
 		wg.Go(func() {
-			l := make(latencies, 0, total)
-			var last int64
+			r := &results[i]
+			var count fanCount
 			for n := int64(0); n < total; n++ {
 				msg, err := c.readEvent(readDeadline)
 				now := time.Now().UnixNano()
+				if err == nil {
+					err = count.event(msg, now, warm, r)
+				}
 				if err != nil {
-					errOnce.Do(func() { readErr = fmt.Errorf("client %d after %d events: %w", i, n, err) })
-					break
-				}
-				seq, err1 := intField(msg, "seq")
-				t, err2 := intField(msg, "t")
-				if err1 != nil || err2 != nil {
-					errOnce.Do(func() { readErr = fmt.Errorf("client %d: unexpected event %s", i, msg) })
-					break
-				}
-				got.Add(1)
-				if seq != last+1 {
-					outOfSeq.Add(1)
-				}
-				last = seq
-				if seq > warm {
-					l.add(time.Duration(now - t))
+					r.Err = fmt.Sprintf("client %d after %d events: %v", i, n, err)
+					return
 				}
 			}
-			parts[i] = l
 		})
 	}
 
 	start := time.Now()
-	res.err = publishEvents(t.svc, total, interval)
+	perr := publishEvents(t.svc, total, interval)
 	wg.Wait()
 	res.elapsed = time.Since(start)
-	res.got = got.Load()
-	res.outOfSeq = outOfSeq.Load()
-	res.lat = summarize(parts)
-	if res.err == nil {
-		res.err = readErr
+	res.err = res.take(mergeFanResults(results))
+	if perr != nil {
+		res.err = perr
 	}
 	return res
+}
+
+// fanSetup returns what a fan-out client does once connected: subscribe
+// to fanRID when subscribe is set, else nothing.
+func fanSetup(subscribe bool) func(*wsClient) error {
+	if !subscribe {
+		return nil
+	}
+	return func(c *wsClient) error {
+		_, err := c.request("subscribe." + fanRID)
+		return err
+	}
+}
+
+// fanChildArgs are the flags of a fan-out child process.
+type fanChildArgs struct {
+	url       string
+	conns     int
+	subscribe bool
+	total     int64 // events to read on every connection
+	warm      int64 // events not timed
+	window    time.Duration
+}
+
+// fanChildResult is what fan-out clients got: a child process writes it
+// on stdout when done, and the clients of this process fill one each.
+type fanChildResult struct {
+	Got      int64   `json:"got"`
+	OutOfSeq int64   `json:"outOfSeq"`
+	Lat      []int64 `json:"lat"` // nanoseconds, from publishing to receipt
+	Err      string  `json:"err,omitempty"`
+}
+
+// mergeFanResults adds results up; the error is the first one.
+func mergeFanResults(results []fanChildResult) fanChildResult {
+	var m fanChildResult
+	for _, r := range results {
+		m.Got += r.Got
+		m.OutOfSeq += r.OutOfSeq
+		m.Lat = append(m.Lat, r.Lat...)
+		if m.Err == "" {
+			m.Err = r.Err
+		}
+	}
+	return m
+}
+
+// take records what the clients got, and returns their error.
+func (f *fanoutResult) take(r fanChildResult) error {
+	f.got, f.outOfSeq = r.Got, r.OutOfSeq
+	f.lat = summarize([]latencies{r.Lat})
+	if r.Err != "" {
+		return errors.New(r.Err)
+	}
+	return nil
+}
+
+// fanCount counts the events of one fan-out connection.
+type fanCount struct {
+	got  int64 // events
+	last int64 // sequence number of the last one
+}
+
+// event counts the event msg, received at now (Unix nanoseconds), in res:
+// whether it is the next in sequence, and its latency unless it is part of
+// the warm-up.
+func (c *fanCount) event(msg []byte, now, warm int64, res *fanChildResult) error {
+	seq, err1 := intField(msg, "seq")
+	t, err2 := intField(msg, "t")
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("unexpected event %s", msg)
+	}
+	c.got++
+	res.Got++
+	if seq != c.last+1 {
+		res.OutOfSeq++
+	}
+	c.last = seq
+	if seq > warm {
+		res.Lat = append(res.Lat, now-t)
+	}
+	return nil
 }
 
 // publishEvents publishes total change events of fanRID, one each
@@ -282,57 +336,37 @@ func publishEvents(svc *service, total int64, interval time.Duration) error {
 // fanoutInChild runs the clients of a fan-out run in a child process (this
 // program started with -fan-child), publishes the events once they are
 // ready, and fills res with what they got.
-func fanoutInChild(ctx context.Context, o options, t *fanTarget, a fanChildArgs, interval time.Duration, res *fanoutResult) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
+func fanoutInChild(ctx context.Context, t *fanTarget, a fanChildArgs, interval time.Duration, res *fanoutResult) (err error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute+a.window)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "-fan-child", a.url,
+	ch, err := startChild(ctx, "fan-out", "-fan-child", a.url,
 		"-fanout-conns", strconv.Itoa(a.conns), "-fan-subscribe="+strconv.FormatBool(a.subscribe),
 		"-fan-total", strconv.FormatInt(a.total, 10), "-fan-warm", strconv.FormatInt(a.warm, 10),
 		"-fan-window", a.window.String())
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	out := bufio.NewReader(stdout)
-	result := func() error {
-		line, err := out.ReadString('\n')
-		if err != nil {
-			return fmt.Errorf("fan-out child: %w", err)
+	defer func() {
+		if werr := ch.wait(); werr != nil && err == nil {
+			err = werr
 		}
-		if strings.TrimSpace(line) != "ready" {
-			return fmt.Errorf("fan-out child: %q", line)
-		}
-		if t.ready != nil {
-			if err := t.ready(ctx, a.conns); err != nil {
-				return err
-			}
-		}
-		start := time.Now()
-		if err := publishEvents(t.svc, a.total, interval); err != nil {
+	}()
+	if t.ready != nil {
+		if err := t.ready(ctx, a.conns); err != nil {
 			return err
 		}
-		var r fanChildResult
-		if err := json.NewDecoder(out).Decode(&r); err != nil {
-			return fmt.Errorf("fan-out child: %w", err)
-		}
-		res.elapsed = time.Since(start)
-		res.got, res.outOfSeq = r.Got, r.OutOfSeq
-		res.lat = summarize([]latencies{r.Lat})
-		if r.Err != "" {
-			return fmt.Errorf("fan-out child: %s", r.Err)
-		}
-		return nil
-	}()
-	if err := cmd.Wait(); err != nil && result == nil {
-		result = fmt.Errorf("fan-out child: %w", err)
 	}
-	return result
+	start := time.Now()
+	if err := publishEvents(t.svc, a.total, interval); err != nil {
+		return err
+	}
+	var r fanChildResult
+	if err := json.NewDecoder(ch.out).Decode(&r); err != nil {
+		return fmt.Errorf("fan-out child: %w", err)
+	}
+	res.elapsed = time.Since(start)
+	if err := res.take(r); err != nil {
+		return fmt.Errorf("fan-out child: %w", err)
+	}
+	return nil
 }

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -79,48 +76,22 @@ func runMemory(ctx context.Context, o options) memResult {
 			return res
 		}
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		res.err = err
-		return res
-	}
 	before := readMem()
 
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "-mem-child", e.wsURL,
+	ch, err := startChild(ctx, "memory", "-mem-child", e.wsURL,
 		"-mem-conns", strconv.Itoa(o.memConns), "-mem-subs", strconv.Itoa(o.memSubs))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		res.err = err
-		return res
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		res.err = err
-		return res
-	}
-	if err := cmd.Start(); err != nil {
 		res.err = err
 		return res
 	}
 	// Closing stdin tells the child to disconnect and exit.
 	defer func() {
-		_ = stdin.Close()
-		if err := cmd.Wait(); err != nil && res.err == nil {
-			res.err = fmt.Errorf("memory child: %w", err)
+		if err := ch.wait(); err != nil && res.err == nil {
+			res.err = err
 		}
 	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		res.err = fmt.Errorf("memory child: %w", err)
-		return res
-	}
-	if strings.TrimSpace(line) != "ready" {
-		res.err = fmt.Errorf("memory child: %q", line)
-		return res
-	}
 	after := readMem()
 	if o.memProfile != "" {
 		if err := writeHeapProfile(o.memProfile); err != nil {
