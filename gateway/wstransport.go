@@ -142,10 +142,9 @@ func (t *wsTransport) writeNow() {
 		t.out = nil
 		t.mu.Unlock()
 
-		bp := wsFrames.Get().(*[]byte)
-		buf := (*bp)[:0]
+		bp, buf := frameBuffer()
 		for _, msg := range batch {
-			buf = append(appendFrameHeader(buf, len(msg)), msg...)
+			buf = appendFrame(buf, msg)
 		}
 		// The write does not wait, but it fails once the deadline a
 		// blocking write set has passed.
@@ -155,10 +154,7 @@ func (t *wsTransport) writeNow() {
 		if err == nil && n < len(buf) {
 			rest = append([]byte(nil), buf[n:]...)
 		}
-		*bp = buf
-		if cap(buf) <= 2*wsChunk {
-			wsFrames.Put(bp)
-		}
+		releaseFrames(bp, buf)
 		t.mu.Lock()
 		if rest != nil {
 			t.rest, t.restMsgs = rest, len(batch)
@@ -368,6 +364,27 @@ const wsChunk = 64 << 10
 // wsFrames holds the buffers frames are gathered in.
 var wsFrames = sync.Pool{New: func() any { return new([]byte) }}
 
+// frameBuffer returns an empty buffer from wsFrames, and the pointer to
+// give releaseFrames.
+func frameBuffer() (*[]byte, []byte) {
+	bp := wsFrames.Get().(*[]byte)
+	return bp, (*bp)[:0]
+}
+
+// releaseFrames returns buf, got with bp from frameBuffer, to wsFrames,
+// unless a burst made it bigger than is worth keeping.
+func releaseFrames(bp *[]byte, buf []byte) {
+	if cap(buf) <= 2*wsChunk {
+		*bp = buf
+		wsFrames.Put(bp)
+	}
+}
+
+// appendFrame appends msg as an unmasked, final text frame.
+func appendFrame(b, msg []byte) []byte {
+	return append(appendFrameHeader(b, len(msg)), msg...)
+}
+
 // writeMessages writes msgs as text messages.
 func (t *wsTransport) writeMessages(ws *websocket.Conn, msgs [][]byte) error {
 	if len(msgs) == 0 {
@@ -384,13 +401,8 @@ func (t *wsTransport) writeMessages(ws *websocket.Conn, msgs [][]byte) error {
 		return nil
 	}
 	nc := ws.NetConn()
-	bp := wsFrames.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= 2*wsChunk {
-			wsFrames.Put(bp)
-		}
-	}()
-	buf := (*bp)[:0]
+	bp, buf := frameBuffer()
+	defer func() { releaseFrames(bp, buf) }()
 	flush := func() error {
 		if len(buf) == 0 {
 			return nil
@@ -415,11 +427,9 @@ func (t *wsTransport) writeMessages(ws *websocket.Conn, msgs [][]byte) error {
 			}
 			continue
 		}
-		buf = append(appendFrameHeader(buf, len(msg)), msg...)
+		buf = appendFrame(buf, msg)
 	}
-	err := flush()
-	*bp = buf
-	return err
+	return flush()
 }
 
 // appendFrameHeader appends the header of an unmasked, final text frame
