@@ -274,6 +274,36 @@ func TestCoreStopWithUnresponsiveClient(t *testing.T) {
 	}
 }
 
+// TestCoreStopWithChattyClient has a client that keeps sending requests
+// and never answers the close frame: what it sends after the close frame
+// does not keep the connection open past the moment Stop gives it.
+func TestCoreStopWithChattyClient(t *testing.T) {
+	e := newCoreEnv(t, gateway.Config{})
+	ws := e.rawDial()
+	roundTrip(t, e.dial())
+	stopped := make(chan struct{})
+	defer close(stopped)
+	go func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if ws.WriteJSON(map[string]any{"id": 1, "method": "version"}) != nil {
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-stopped:
+				return
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := e.g.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
 // TestCoreWSLateReaderGetsEverything has a client stop reading while a
 // burst of events fills its socket, so that writes are left half done and
 // finished later, and checks that once it reads again it gets every

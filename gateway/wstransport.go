@@ -64,6 +64,10 @@ type wsTransport struct {
 	// writeDeadline is the write deadline set on the connection. Only the
 	// goroutine that writes (see writing) uses it.
 	writeDeadline time.Time
+	// hangUp is when a closing connection stops waiting for the client's
+	// close frame; zero until the gateway's close frame is sent. Protected
+	// by mu.
+	hangUp time.Time
 }
 
 func newWSTransport(cfg *Config, pool *writePool) *wsTransport {
@@ -313,7 +317,10 @@ func (t *wsTransport) write() {
 			// Say goodbye after what was queued, and give the client a
 			// moment to answer.
 			_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), t.deadline())
-			_ = ws.SetReadDeadline(time.Now().Add(closeGrace))
+			t.mu.Lock()
+			t.hangUp = time.Now().Add(closeGrace)
+			_ = ws.SetReadDeadline(t.hangUp)
+			t.mu.Unlock()
 		}
 		t.mu.Lock()
 		t.pending -= len(batch) + restMsgs
@@ -453,10 +460,20 @@ func (t *wsTransport) readLoop(c *conn) {
 	ws := t.ws
 	wait := 2 * t.cfg.WSPingInterval
 	ws.SetReadLimit(t.cfg.WSReadLimit)
-	_ = ws.SetReadDeadline(time.Now().Add(wait))
-	ws.SetPongHandler(func(string) error {
-		return ws.SetReadDeadline(time.Now().Add(wait))
-	})
+	// Each message from the client gives it wait more to send the next,
+	// but never past the hang-up time of a closing connection: the reader
+	// may get a message after the close frame went out.
+	extend := func() error {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		d := time.Now().Add(wait)
+		if !t.hangUp.IsZero() && t.hangUp.Before(d) {
+			d = t.hangUp
+		}
+		return ws.SetReadDeadline(d)
+	}
+	_ = extend()
+	ws.SetPongHandler(func(string) error { return extend() })
 	// Pongs go through the writer, whose write deadline gorilla's own
 	// answer would change in the middle of a write.
 	ws.SetPingHandler(func(data string) error {
@@ -500,7 +517,7 @@ func (t *wsTransport) readLoop(c *conn) {
 			}
 			return
 		}
-		_ = ws.SetReadDeadline(time.Now().Add(wait))
+		_ = extend()
 		if trace {
 			c.log.Log(context.Background(), LevelTrace, "--> ws", "msg", string(data))
 		}
